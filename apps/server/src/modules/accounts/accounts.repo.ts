@@ -1,0 +1,92 @@
+import type { Executor } from '../../platform/db.js';
+import type { AccountsTable, DevicesTable, VerificationCodesTable } from '../../platform/schema.js';
+
+export type AccountRow = AccountsTable;
+export type DeviceRow = Omit<DevicesTable, 'last_seq'> & { last_seq: number };
+
+export function createAccountsRepo(db: Executor) {
+  return {
+    async findAccountByPhone(phone: string, tx: Executor = db): Promise<AccountRow | undefined> {
+      return tx.selectFrom('accounts').selectAll().where('phone', '=', phone).executeTakeFirst();
+    },
+    async findAccountById(id: string, tx: Executor = db): Promise<AccountRow | undefined> {
+      return tx.selectFrom('accounts').selectAll().where('id', '=', id).executeTakeFirst();
+    },
+    async insertAccount(row: AccountRow, tx: Executor = db): Promise<void> {
+      await tx.insertInto('accounts').values(row).execute();
+    },
+    async updateProfile(id: string, patch: Partial<Pick<AccountRow, 'display_name' | 'about'>>, tx: Executor = db) {
+      await tx.updateTable('accounts').set(patch).where('id', '=', id).execute();
+    },
+    async insertDevice(row: Omit<DeviceRow, 'last_seq'>, tx: Executor = db): Promise<void> {
+      await tx.insertInto('devices').values(row).execute();
+    },
+    async findDeviceByTokenHash(tokenHash: string, tx: Executor = db) {
+      return tx
+        .selectFrom('devices')
+        .innerJoin('accounts', 'accounts.id', 'devices.account_id')
+        .select(['devices.id as device_id', 'devices.account_id', 'accounts.phone'])
+        .where('devices.token_hash', '=', tokenHash)
+        .executeTakeFirst();
+    },
+    async listDevices(accountId: string, tx: Executor = db): Promise<DeviceRow[]> {
+      return tx
+        .selectFrom('devices')
+        .selectAll()
+        .where('account_id', '=', accountId)
+        .orderBy('created_at')
+        .execute() as Promise<DeviceRow[]>;
+    },
+    async touchDevice(deviceId: string, at: number, tx: Executor = db): Promise<void> {
+      await tx.updateTable('devices').set({ last_seen_at: at }).where('id', '=', deviceId).execute();
+    },
+    /** Deletes devices and their queued envelopes; returns the ids actually deleted. */
+    async deleteDevices(accountId: string, deviceIds: string[] | 'all', tx: Executor = db): Promise<string[]> {
+      let q = tx.deleteFrom('devices').where('account_id', '=', accountId);
+      if (deviceIds !== 'all') {
+        if (deviceIds.length === 0) return [];
+        q = q.where('id', 'in', deviceIds);
+      }
+      const deleted = (await q.returning('id').execute()).map((r) => r.id);
+      if (deleted.length > 0) await tx.deleteFrom('envelopes').where('device_id', 'in', deleted).execute();
+      return deleted;
+    },
+    async findCode(phone: string, tx: Executor = db): Promise<VerificationCodesTable | undefined> {
+      return tx.selectFrom('verification_codes').selectAll().where('phone', '=', phone).executeTakeFirst();
+    },
+    /** One live code per number: a new request replaces the old code. */
+    async upsertCode(row: VerificationCodesTable, tx: Executor = db): Promise<void> {
+      await tx
+        .insertInto('verification_codes')
+        .values(row)
+        .onConflict((oc) =>
+          oc.column('phone').doUpdateSet({
+            code_hash: row.code_hash,
+            expires_at: row.expires_at,
+            attempts_left: row.attempts_left,
+            created_at: row.created_at,
+          }),
+        )
+        .execute();
+    },
+    /** Takes one attempt; returns the attempts left after it, or undefined when no code exists. */
+    async spendAttempt(phone: string, tx: Executor = db): Promise<number | undefined> {
+      const row = await tx
+        .updateTable('verification_codes')
+        .set((eb) => ({ attempts_left: eb('attempts_left', '-', 1) }))
+        .where('phone', '=', phone)
+        .returning('attempts_left')
+        .executeTakeFirst();
+      return row?.attempts_left;
+    },
+    async deleteCode(phone: string, tx: Executor = db): Promise<void> {
+      await tx.deleteFrom('verification_codes').where('phone', '=', phone).execute();
+    },
+    async deleteExpiredCodes(now: number, tx: Executor = db): Promise<number> {
+      const r = await tx.deleteFrom('verification_codes').where('expires_at', '<', now).executeTakeFirst();
+      return Number(r.numDeletedRows);
+    },
+  };
+}
+
+export type AccountsRepo = ReturnType<typeof createAccountsRepo>;

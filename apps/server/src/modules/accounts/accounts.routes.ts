@@ -1,0 +1,184 @@
+/** REST edge of accounts: validate, call the service, present. */
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import type { AccountsService, DeviceActor } from './accounts.service.js';
+
+const phoneBody = z.string().min(2).max(32).describe('E.164 phone number, e.g. +15550001111');
+const errorResponse = z.object({
+  error: z.object({
+    code: z.string(),
+    message: z.string(),
+    details: z.record(z.string(), z.unknown()).optional(),
+    request_id: z.string().optional(),
+  }),
+});
+const profile = z.object({ account_id: z.string(), phone: z.string(), display_name: z.string(), about: z.string() });
+const device = z.object({
+  device_id: z.string(),
+  name: z.string(),
+  created_at: z.string(),
+  last_seen_at: z.string().nullable(),
+  current: z.boolean(),
+});
+
+export interface AccountsRoutesDeps {
+  accounts: AccountsService;
+  /** Resolves the bearer token of a request to its device, or throws UNAUTHENTICATED. */
+  authenticate(request: FastifyRequest): Promise<DeviceActor>;
+}
+
+export async function accountsRoutes(app: FastifyInstance, deps: AccountsRoutesDeps): Promise<void> {
+  const r = app.withTypeProvider<ZodTypeProvider>();
+  const { accounts, authenticate } = deps;
+  const secured = { security: [{ bearer: [] }] };
+
+  r.post(
+    '/api/v1/auth/code',
+    {
+      schema: {
+        tags: ['auth'],
+        summary: 'Send a one-time sign-in code to a phone number',
+        body: z.object({ phone: phoneBody }),
+        response: {
+          202: z.object({ phone: z.string(), expires_in: z.number(), resend_in: z.number() }),
+          400: errorResponse,
+          429: errorResponse,
+          502: errorResponse,
+        },
+      },
+    },
+    async (request, reply) => {
+      const result = await accounts.requestCode({ ip: request.ip }, request.body);
+      return reply.code(202).send(result);
+    },
+  );
+
+  r.post(
+    '/api/v1/auth/verify',
+    {
+      schema: {
+        tags: ['auth'],
+        summary: 'Confirm a one-time code; returns a device token (created account if new)',
+        body: z.object({
+          phone: phoneBody,
+          code: z.string().min(1).max(12),
+          device_name: z.string().max(64).optional(),
+        }),
+        response: {
+          200: z.object({
+            account_id: z.string(),
+            device_id: z.string(),
+            token: z.string(),
+            new_account: z.boolean(),
+          }),
+          400: errorResponse,
+          409: errorResponse,
+          429: errorResponse,
+        },
+      },
+    },
+    async (request) => accounts.verifyCode({ ip: request.ip }, request.body),
+  );
+
+  r.get(
+    '/api/v1/me',
+    {
+      schema: {
+        tags: ['account'],
+        summary: 'The signed-in account',
+        ...secured,
+        response: { 200: profile, 401: errorResponse },
+      },
+    },
+    async (request) => accounts.getOwnProfile(await authenticate(request)),
+  );
+
+  r.patch(
+    '/api/v1/me',
+    {
+      schema: {
+        tags: ['account'],
+        summary: 'Update the profile: display name and about',
+        ...secured,
+        body: z
+          .object({ display_name: z.string().max(64).optional(), about: z.string().max(140).optional() })
+          .strict(),
+        response: { 200: profile, 400: errorResponse, 401: errorResponse },
+      },
+    },
+    async (request) => accounts.updateProfile(await authenticate(request), request.body),
+  );
+
+  r.get(
+    '/api/v1/accounts/:id',
+    {
+      schema: {
+        tags: ['account'],
+        summary: 'Another account’s profile, by account id or E.164 phone number',
+        ...secured,
+        params: z.object({ id: z.string().min(2).max(64) }),
+        response: { 200: profile, 401: errorResponse, 404: errorResponse },
+      },
+    },
+    async (request) => accounts.getProfile(await authenticate(request), request.params.id),
+  );
+
+  r.get(
+    '/api/v1/devices',
+    {
+      schema: {
+        tags: ['devices'],
+        summary: 'Devices signed in to this account',
+        ...secured,
+        response: { 200: z.object({ devices: z.array(device) }), 401: errorResponse },
+      },
+    },
+    async (request) => ({ devices: await accounts.listDevices(await authenticate(request)) }),
+  );
+
+  const loggedOut = z.object({ logged_out: z.array(z.string()) });
+
+  r.delete(
+    '/api/v1/devices/:id',
+    {
+      schema: {
+        tags: ['devices'],
+        summary: 'Log out one device of this account (its token stops working, its queue is dropped)',
+        ...secured,
+        params: z.object({ id: z.string().min(1).max(64) }),
+        response: { 200: loggedOut, 401: errorResponse, 404: errorResponse },
+      },
+    },
+    async (request) => accounts.logout(await authenticate(request), { deviceId: request.params.id }),
+  );
+
+  r.post(
+    '/api/v1/auth/logout',
+    {
+      schema: {
+        tags: ['auth'],
+        summary: 'Log out the calling device',
+        ...secured,
+        response: { 200: loggedOut, 401: errorResponse },
+      },
+    },
+    async (request) => {
+      const actor = await authenticate(request);
+      return accounts.logout(actor, { deviceId: actor.deviceId });
+    },
+  );
+
+  r.post(
+    '/api/v1/auth/logout-all',
+    {
+      schema: {
+        tags: ['auth'],
+        summary: 'Log out every device of this account',
+        ...secured,
+        response: { 200: loggedOut, 401: errorResponse },
+      },
+    },
+    async (request) => accounts.logout(await authenticate(request), 'all'),
+  );
+}

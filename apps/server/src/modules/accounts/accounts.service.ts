@@ -1,0 +1,244 @@
+/**
+ * Accounts and devices: sign-up by one-time code, device tokens, profiles, logout.
+ * Codes live 10 minutes, allow 5 attempts and are stored as HMACs under a server secret.
+ * Tokens are stored as SHA-256 hashes only; the plain token is shown once.
+ */
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import type { DeviceView, ProfileView, RequestCodeResponse, VerifyCodeResponse } from '@parley/protocol';
+import { AppError } from '../../errors.js';
+import type { Bus } from '../../platform/bus.js';
+import type { Clock } from '../../platform/clock.js';
+import type { Db } from '../../platform/db.js';
+import { hashToken, type Ids } from '../../platform/ids.js';
+import type { Logger } from '../../platform/logger.js';
+import type { RateLimiterFactory } from '../../platform/rate-limit.js';
+import type { CodeSender } from '../../platform/sms.js';
+import { presentDevice, presentProfile } from './accounts.present.js';
+import type { AccountsRepo } from './accounts.repo.js';
+import { normalizePhone } from './phone.js';
+
+export const CODE_TTL_MS = 10 * 60 * 1000;
+export const CODE_ATTEMPTS = 5;
+export const CODE_DIGITS = 6;
+export const MAX_DEVICES = 5;
+const RESEND_SECONDS = 30;
+
+/** Who is calling, as the edges know it before authentication. */
+export interface AnonymousActor {
+  ip: string;
+}
+
+/** An authenticated device. */
+export interface DeviceActor {
+  accountId: string;
+  deviceId: string;
+  phone: string;
+}
+
+export const DEVICE_REVOKED_EVENT = 'device.revoked';
+export interface DeviceRevokedEvent {
+  deviceId: string;
+}
+
+export interface AccountsServiceDeps {
+  db: Pick<Db, 'kysely'>;
+  repo: AccountsRepo;
+  clock: Clock;
+  ids: Ids;
+  bus: Pick<Bus, 'publish'>;
+  codeSender: CodeSender;
+  rateLimiter: RateLimiterFactory;
+  otpKey: string;
+  logger: Logger;
+}
+
+export function createAccountsService(deps: AccountsServiceDeps) {
+  const { db, repo, clock, ids, bus } = deps;
+  const limits = {
+    resendPerPhone: deps.rateLimiter('otp-resend-phone', { points: 1, windowSeconds: RESEND_SECONDS }),
+    codesPerPhone: deps.rateLimiter('otp-phone', { points: 5, windowSeconds: 3600 }),
+    codesPerAddress: deps.rateLimiter('otp-address', { points: 20, windowSeconds: 3600 }),
+    verifyPerAddress: deps.rateLimiter('verify-address', { points: 60, windowSeconds: 3600 }),
+  };
+
+  const codeHash = (phone: string, code: string) =>
+    createHmac('sha256', deps.otpKey).update(`${phone}:${code}`).digest('base64url');
+
+  function requirePhone(input: string): string {
+    const phone = normalizePhone(input);
+    if (!phone) {
+      throw new AppError('PHONE_INVALID', `"${input}" is not an international phone number such as +15550001111.`);
+    }
+    return phone;
+  }
+
+  async function enforce(limiter: { hit(key: string): Promise<number> }, key: string, what: string) {
+    const waitMs = await limiter.hit(key);
+    if (waitMs > 0) {
+      throw new AppError('RATE_LIMITED', `Too many ${what}; try again in ${Math.ceil(waitMs / 1000)} s.`, {
+        retry_after_ms: waitMs,
+      });
+    }
+  }
+
+  /** Creates a device for the account inside tx and returns its one-time-visible token. */
+  async function addDevice(tx: Parameters<AccountsRepo['insertDevice']>[1], accountId: string, name: string) {
+    const devices = await repo.listDevices(accountId, tx);
+    if (devices.length >= MAX_DEVICES) {
+      throw new AppError(
+        'DEVICE_LIMIT_REACHED',
+        `This account already has ${MAX_DEVICES} devices; log one out first.`,
+        { max_devices: MAX_DEVICES },
+      );
+    }
+    const token = ids.newToken('pdt');
+    const deviceId = ids.newId('dev');
+    await repo.insertDevice(
+      { id: deviceId, account_id: accountId, name, token_hash: hashToken(token), created_at: clock.now(), last_seen_at: null },
+      tx,
+    );
+    return { deviceId, token };
+  }
+
+  return {
+    async requestCode(actor: AnonymousActor, input: { phone: string }): Promise<RequestCodeResponse> {
+      const phone = requirePhone(input.phone);
+      await enforce(limits.codesPerAddress, actor.ip, 'code requests from this address');
+      await enforce(limits.resendPerPhone, phone, 'code requests for this number');
+      await enforce(limits.codesPerPhone, phone, 'code requests for this number');
+      const code = ids.newCode(CODE_DIGITS);
+      const now = clock.now();
+      await repo.upsertCode({
+        phone,
+        code_hash: codeHash(phone, code),
+        expires_at: now + CODE_TTL_MS,
+        attempts_left: CODE_ATTEMPTS,
+        created_at: now,
+      });
+      try {
+        await deps.codeSender.sendCode(phone, code);
+      } catch (e: unknown) {
+        // The person never saw this code, so it must not stay valid.
+        await repo.deleteCode(phone);
+        throw e;
+      }
+      return { phone, expires_in: CODE_TTL_MS / 1000, resend_in: RESEND_SECONDS };
+    },
+
+    async verifyCode(
+      actor: AnonymousActor,
+      input: { phone: string; code: string; device_name?: string | undefined },
+    ): Promise<VerifyCodeResponse> {
+      const phone = requirePhone(input.phone);
+      await enforce(limits.verifyPerAddress, actor.ip, 'verification attempts from this address');
+      const live = await repo.findCode(phone);
+      if (!live || live.expires_at <= clock.now()) {
+        throw new AppError('CODE_EXPIRED', 'No live code for this number; request a new one.');
+      }
+      // Spend the attempt atomically before comparing, so parallel guesses cannot exceed 5.
+      const left = await repo.spendAttempt(phone);
+      if (left === undefined) throw new AppError('CODE_EXPIRED', 'No live code for this number; request a new one.');
+      if (left < 0) {
+        await repo.deleteCode(phone);
+        throw new AppError('CODE_ATTEMPTS_EXCEEDED', 'Too many wrong codes; request a new one.');
+      }
+      const expected = Buffer.from(live.code_hash);
+      const given = Buffer.from(codeHash(phone, input.code.trim()));
+      if (expected.length !== given.length || !timingSafeEqual(expected, given)) {
+        if (left === 0) {
+          await repo.deleteCode(phone);
+          throw new AppError('CODE_ATTEMPTS_EXCEEDED', 'Too many wrong codes; request a new one.');
+        }
+        throw new AppError('CODE_INVALID', 'That code is not right.', { attempts_left: left });
+      }
+      return db.kysely.transaction().execute(async (tx) => {
+        await repo.deleteCode(phone, tx);
+        let account = await repo.findAccountByPhone(phone, tx);
+        const newAccount = !account;
+        if (!account) {
+          account = { id: ids.newId('acc'), phone, display_name: '', about: '', created_at: clock.now() };
+          await repo.insertAccount(account, tx);
+        }
+        const { deviceId, token } = await addDevice(tx, account.id, input.device_name?.trim() || 'Device');
+        return { account_id: account.id, device_id: deviceId, token, new_account: newAccount };
+      });
+    },
+
+    /** Operator action (CLI): creates an account with a first device, no code needed. */
+    async createAccount(input: { phone: string; name: string; deviceName?: string }) {
+      const phone = requirePhone(input.phone);
+      return db.kysely.transaction().execute(async (tx) => {
+        if (await repo.findAccountByPhone(phone, tx)) {
+          throw new AppError('PHONE_TAKEN', `An account already exists for ${phone}.`);
+        }
+        const accountId = ids.newId('acc');
+        await repo.insertAccount(
+          { id: accountId, phone, display_name: input.name, about: '', created_at: clock.now() },
+          tx,
+        );
+        const { deviceId, token } = await addDevice(tx, accountId, input.deviceName ?? 'Primary');
+        return { account_id: accountId, device_id: deviceId, token };
+      });
+    },
+
+    async authenticate(token: string | undefined): Promise<DeviceActor> {
+      if (!token || token.length > 200) throw new AppError('UNAUTHENTICATED', 'A device token is required.');
+      const row = await repo.findDeviceByTokenHash(hashToken(token));
+      if (!row) throw new AppError('UNAUTHENTICATED', 'This device token is unknown or was logged out.');
+      return { accountId: row.account_id, deviceId: row.device_id, phone: row.phone };
+    },
+
+    async touchDevice(actor: DeviceActor): Promise<void> {
+      await repo.touchDevice(actor.deviceId, clock.now());
+    },
+
+    async getOwnProfile(actor: DeviceActor): Promise<ProfileView> {
+      const account = await repo.findAccountById(actor.accountId);
+      if (!account) throw new AppError('ACCOUNT_NOT_FOUND', 'This account no longer exists.');
+      return presentProfile(account);
+    },
+
+    async updateProfile(
+      actor: DeviceActor,
+      patch: { display_name?: string | undefined; about?: string | undefined },
+    ): Promise<ProfileView> {
+      const clean: { display_name?: string; about?: string } = {};
+      if (patch.display_name !== undefined) clean.display_name = patch.display_name.trim();
+      if (patch.about !== undefined) clean.about = patch.about.trim();
+      if (Object.keys(clean).length > 0) await repo.updateProfile(actor.accountId, clean);
+      return this.getOwnProfile(actor);
+    },
+
+    /** Another account's public profile, by id or phone number. */
+    async getProfile(_actor: DeviceActor, idOrPhone: string): Promise<ProfileView> {
+      const account = idOrPhone.startsWith('acc_')
+        ? await repo.findAccountById(idOrPhone)
+        : await repo.findAccountByPhone(normalizePhone(idOrPhone) ?? '');
+      if (!account) throw new AppError('ACCOUNT_NOT_FOUND', `No account for "${idOrPhone}".`);
+      return presentProfile(account);
+    },
+
+    async listDevices(actor: DeviceActor): Promise<DeviceView[]> {
+      const rows = await repo.listDevices(actor.accountId);
+      return rows.map((row) => presentDevice(row, actor.deviceId));
+    },
+
+    /** Logs out one device (or all): its token stops working and its queue is dropped. */
+    async logout(actor: DeviceActor, which: { deviceId: string } | 'all'): Promise<{ logged_out: string[] }> {
+      const deleted = await db.kysely
+        .transaction()
+        .execute((tx) => repo.deleteDevices(actor.accountId, which === 'all' ? 'all' : [which.deviceId], tx));
+      if (which !== 'all' && deleted.length === 0) {
+        throw new AppError('DEVICE_NOT_FOUND', `No device ${which.deviceId} on this account.`);
+      }
+      for (const deviceId of deleted) bus.publish(DEVICE_REVOKED_EVENT, { deviceId } satisfies DeviceRevokedEvent);
+      return { logged_out: deleted };
+    },
+
+    async purgeExpiredCodes(): Promise<number> {
+      return repo.deleteExpiredCodes(clock.now());
+    },
+  };
+}
+
+export type AccountsService = ReturnType<typeof createAccountsService>;

@@ -1,0 +1,15 @@
+import { parsePhoneNumberFromString } from 'libphonenumber-js';
+
+/**
+ * Normalises a phone number to E.164, or returns undefined. The input must be international
+ * (`+` and country code). We accept every number libphonenumber deems *possible* for its
+ * country calling code (right length), not only numbers in allocated ranges: fictional and
+ * test ranges such as +1 555 01xx must work, and allocations change faster than releases.
+ */
+export function normalizePhone(input: string): string | undefined {
+  const trimmed = input.trim();
+  if (!/^\+[0-9][0-9 ()\-.]{3,24}$/.test(trimmed)) return undefined;
+  const parsed = parsePhoneNumberFromString(trimmed);
+  if (!parsed?.isPossible()) return undefined;
+  return parsed.number;
+}

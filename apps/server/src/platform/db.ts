@@ -1,0 +1,91 @@
+/**
+ * Storage: one Kysely instance over SQLite (embedded default, better-sqlite3 in WAL mode) or
+ * PostgreSQL (`pg`). Repositories write portable Kysely; where the dialects differ, code asks
+ * the capabilities in `DbCaps` instead of testing dialect names.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import SQLite from 'better-sqlite3';
+import { Kysely, PostgresDialect, SqliteDialect, sql, type Transaction } from 'kysely';
+import pg from 'pg';
+import type { Database } from './schema.js';
+
+export interface DbCaps {
+  dialect: 'sqlite' | 'postgres';
+  /** Column type for raw bytes. */
+  bytes: 'blob' | 'bytea';
+  /** Column type for 64-bit integers (ids, sequences, epoch milliseconds). */
+  int64: 'integer' | 'bigint';
+  /** SQLite only: tables declared STRICT so types are enforced as in PostgreSQL. */
+  strictTables: boolean;
+}
+
+export interface Db {
+  kysely: Kysely<Database>;
+  caps: DbCaps;
+  /** Cheap round trip used by /healthz. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export type Executor = Kysely<Database> | Transaction<Database>;
+
+export interface OpenDbOptions {
+  databaseUrl?: string | undefined;
+  dataDir: string;
+  sqliteSync?: 'full' | 'normal';
+  /** PostgreSQL pool size. */
+  poolSize?: number;
+}
+
+export function openDb(options: OpenDbOptions): Db {
+  return options.databaseUrl ? openPostgres(options.databaseUrl, options.poolSize ?? 10) : openSqlite(options);
+}
+
+function openSqlite(options: OpenDbOptions): Db {
+  fs.mkdirSync(options.dataDir, { recursive: true });
+  const file = path.join(options.dataDir, 'parley.sqlite');
+  const database = new SQLite(file);
+  database.pragma('journal_mode = WAL');
+  database.pragma(`synchronous = ${options.sqliteSync === 'normal' ? 'NORMAL' : 'FULL'}`);
+  // CLI commands write while the server runs: wait for the other writer instead of failing.
+  database.pragma('busy_timeout = 5000');
+  database.pragma('foreign_keys = ON');
+  const kysely = new Kysely<Database>({ dialect: new SqliteDialect({ database }) });
+  return {
+    kysely,
+    caps: { dialect: 'sqlite', bytes: 'blob', int64: 'integer', strictTables: true },
+    async ping() {
+      await sql`select 1`.execute(kysely);
+    },
+    async close() {
+      await kysely.destroy();
+    },
+  };
+}
+
+// int8 (sequences, epoch milliseconds) as JS numbers: every value we store is below 2^53.
+// Money columns (later issues) must not use this path; they are read as text and parsed to bigint.
+const pgTypes = {
+  getTypeParser(oid: number, format?: 'text' | 'binary') {
+    if (oid === pg.types.builtins.INT8) return (value: string) => Number(value);
+    return pg.types.getTypeParser(oid, format);
+  },
+} as pg.CustomTypesConfig;
+
+function openPostgres(url: string, poolSize: number): Db {
+  const pool = new pg.Pool({ connectionString: url, max: poolSize, types: pgTypes, connectionTimeoutMillis: 5000 });
+  // An idle client losing its connection must not crash the process; the pool replaces it.
+  pool.on('error', () => {});
+  const kysely = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  return {
+    kysely,
+    caps: { dialect: 'postgres', bytes: 'bytea', int64: 'bigint', strictTables: false },
+    async ping() {
+      await sql`select 1`.execute(kysely);
+    },
+    async close() {
+      await kysely.destroy();
+    },
+  };
+}

@@ -1,0 +1,55 @@
+/**
+ * Identifiers and secrets. Ids are `<prefix>_` + 26 Crockford base32 characters: 48 bits of
+ * milliseconds then 80 random bits (the ULID layout), so they sort by creation time.
+ * Randomness comes from the platform so tests may replace it.
+ */
+import { createHash, randomBytes, randomInt } from 'node:crypto';
+import type { Clock } from './clock.js';
+
+const CROCKFORD = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
+
+export type IdPrefix = 'acc' | 'dev' | 'msg';
+
+export interface Ids {
+  newId(prefix: IdPrefix): string;
+  /** A bearer secret: 32 random bytes, base64url, with a recognisable prefix. */
+  newToken(prefix: string): string;
+  /** A numeric one-time code with `digits` digits, uniformly drawn. */
+  newCode(digits: number): string;
+}
+
+export function createIds(clock: Clock, random: (n: number) => Buffer = randomBytes): Ids {
+  return {
+    newId(prefix) {
+      let time = clock.now();
+      let out = '';
+      for (let i = 0; i < 10; i++) {
+        out = CROCKFORD[time % 32] + out;
+        time = Math.floor(time / 32);
+      }
+      const bytes = random(10);
+      // 80 bits → 16 base32 characters, 5 bits at a time.
+      let acc = 0n;
+      for (const b of bytes) acc = (acc << 8n) | BigInt(b);
+      let tail = '';
+      for (let i = 0; i < 16; i++) {
+        tail = CROCKFORD[Number(acc & 31n)] + tail;
+        acc >>= 5n;
+      }
+      return `${prefix}_${out}${tail}`;
+    },
+    newToken(prefix) {
+      return `${prefix}_${random(32).toString('base64url')}`;
+    },
+    newCode(digits) {
+      let code = '';
+      for (let i = 0; i < digits; i++) code += String(randomInt(10));
+      return code;
+    },
+  };
+}
+
+/** Tokens are stored only as SHA-256 hashes; they carry 256 random bits, so no salt is needed. */
+export function hashToken(token: string): string {
+  return createHash('sha256').update(token).digest('base64url');
+}

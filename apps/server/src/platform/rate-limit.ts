@@ -1,0 +1,33 @@
+/**
+ * Fixed-window rate limits behind a small interface. The embedded default keeps counters in
+ * memory (one process); the cluster mode shares them through Redis.
+ */
+import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
+
+export interface RateLimitRule {
+  /** How many hits are allowed per window. */
+  points: number;
+  windowSeconds: number;
+}
+
+export interface RateLimiter {
+  /** Counts one hit on key; returns 0 when allowed, else the milliseconds to wait. */
+  hit(key: string): Promise<number>;
+}
+
+export type RateLimiterFactory = (name: string, rule: RateLimitRule) => RateLimiter;
+
+export const createMemoryRateLimiter: RateLimiterFactory = (name, rule) => {
+  const limiter = new RateLimiterMemory({ keyPrefix: name, points: rule.points, duration: rule.windowSeconds });
+  return {
+    async hit(key) {
+      try {
+        await limiter.consume(key);
+        return 0;
+      } catch (e: unknown) {
+        if (e instanceof RateLimiterRes) return Math.max(1, e.msBeforeNext);
+        throw e;
+      }
+    },
+  };
+};

@@ -1,0 +1,57 @@
+/** Table types for Kysely. Times are epoch milliseconds; sequences are per device. */
+import type { Generated } from 'kysely';
+
+export interface AccountsTable {
+  id: string;
+  phone: string;
+  display_name: string;
+  about: string;
+  created_at: number;
+}
+
+export interface DevicesTable {
+  id: string;
+  account_id: string;
+  name: string;
+  token_hash: string;
+  created_at: number;
+  last_seen_at: number | null;
+  /** Highest envelope sequence handed out for this device; the next envelope gets last_seq + 1. */
+  last_seq: Generated<number>;
+}
+
+export interface VerificationCodesTable {
+  phone: string;
+  code_hash: string;
+  expires_at: number;
+  attempts_left: number;
+  created_at: number;
+}
+
+export interface EnvelopesTable {
+  device_id: string;
+  seq: number;
+  message_id: string;
+  sender_account: string;
+  sender_device: string;
+  sender_phone: string;
+  sent_at: number;
+  expires_at: number;
+  /** Opaque payload as the client sent it (standard base64), relayed unchanged. */
+  payload: string;
+}
+
+export interface SendsTable {
+  sender_device: string;
+  client_id: string;
+  message_id: string;
+  sent_at: number;
+}
+
+export interface Database {
+  accounts: AccountsTable;
+  devices: DevicesTable;
+  verification_codes: VerificationCodesTable;
+  envelopes: EnvelopesTable;
+  sends: SendsTable;
+}

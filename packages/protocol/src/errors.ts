@@ -1,0 +1,169 @@
+/**
+ * The registry of every error code Parley returns, on HTTP and on the WebSocket.
+ * Codes are stable UPPER_SNAKE identifiers that clients may branch on; the message is for people.
+ * `docs/errors.md` is generated from this table and a test fails when they disagree.
+ */
+export interface ErrorSpec {
+  /** HTTP status used when the error is returned by the REST API. */
+  readonly status: number;
+  /** Whether a client may retry the same request later and expect it to succeed. */
+  readonly retryable: boolean;
+  readonly description: string;
+}
+
+export const ERROR_CODES = {
+  VALIDATION_FAILED: {
+    status: 400,
+    retryable: false,
+    description: 'The request body, query or frame did not match its schema. `details.issues` lists each problem.',
+  },
+  PHONE_INVALID: {
+    status: 400,
+    retryable: false,
+    description: 'The phone number is not a valid E.164 number (for example `+15550001111`).',
+  },
+  CODE_INVALID: {
+    status: 400,
+    retryable: false,
+    description: 'The one-time code is wrong. `details.attempts_left` says how many tries remain.',
+  },
+  CODE_EXPIRED: {
+    status: 400,
+    retryable: false,
+    description: 'There is no live one-time code for this number: it expired (10 minutes) or was already used. Request a new one.',
+  },
+  CODE_ATTEMPTS_EXCEEDED: {
+    status: 429,
+    retryable: false,
+    description: 'The one-time code was entered wrongly 5 times and is now void. Request a new one.',
+  },
+  RATE_LIMITED: {
+    status: 429,
+    retryable: true,
+    description: 'Too many requests for this number, address or connection. `details.retry_after_ms` says when to retry.',
+  },
+  UNAUTHENTICATED: {
+    status: 401,
+    retryable: false,
+    description: 'The device token is missing, malformed, unknown or revoked. Sign in again.',
+  },
+  FORBIDDEN: {
+    status: 403,
+    retryable: false,
+    description: 'The caller is signed in but may not do this.',
+  },
+  ROUTE_NOT_FOUND: {
+    status: 404,
+    retryable: false,
+    description: 'No endpoint answers to this method and path.',
+  },
+  ACCOUNT_NOT_FOUND: {
+    status: 404,
+    retryable: false,
+    description: 'No account has this id or phone number.',
+  },
+  DEVICE_NOT_FOUND: {
+    status: 404,
+    retryable: false,
+    description: 'No device of this account has this id (or it was already logged out).',
+  },
+  PHONE_TAKEN: {
+    status: 409,
+    retryable: false,
+    description: 'An account already exists for this phone number.',
+  },
+  DEVICE_LIMIT_REACHED: {
+    status: 409,
+    retryable: false,
+    description: 'The account already has the most devices allowed (5). Log one out first.',
+  },
+  RECIPIENT_NOT_FOUND: {
+    status: 404,
+    retryable: false,
+    description: 'The recipient of a send is not a Parley account. Nothing was stored.',
+  },
+  PAYLOAD_TOO_LARGE: {
+    status: 413,
+    retryable: false,
+    description: 'A message payload exceeds 64 KiB (decoded), or a request body exceeds its limit. Nothing was stored.',
+  },
+  FRAME_MALFORMED: {
+    status: 400,
+    retryable: false,
+    description: 'A WebSocket frame was not a JSON object with a string `op`, or was binary. The connection stays open.',
+  },
+  FRAME_UNKNOWN_OP: {
+    status: 400,
+    retryable: false,
+    description: 'A WebSocket frame named an `op` this server does not know. The connection stays open.',
+  },
+  FRAME_TOO_LARGE: {
+    status: 413,
+    retryable: false,
+    description: 'A WebSocket frame exceeded the 128 KiB frame limit. The server closes the connection (close code 1009).',
+  },
+  HELLO_REQUIRED: {
+    status: 401,
+    retryable: false,
+    description: 'The first frame on a WebSocket must be `hello` with a device token, within 10 seconds. The server closes the connection (close code 4401).',
+  },
+  DEVICE_DISPLACED: {
+    status: 409,
+    retryable: false,
+    description: 'Another connection signed in as the same device; this one is closed (close code 4409). Clients must not reconnect automatically.',
+  },
+  SERVER_BUSY: {
+    status: 503,
+    retryable: true,
+    description: 'The server is shedding load (its write queue is full, or it is shutting down). Nothing was stored; retry with the same client message id.',
+  },
+  STORAGE_UNAVAILABLE: {
+    status: 503,
+    retryable: true,
+    description: 'The database did not answer. Nothing was acknowledged; retry later.',
+  },
+  SMS_DELIVERY_FAILED: {
+    status: 502,
+    retryable: true,
+    description: 'The SMS gateway refused or did not answer; the code was not sent.',
+  },
+  INTERNAL_ERROR: {
+    status: 500,
+    retryable: true,
+    description: 'An unexpected server error. The response carries a `request_id` to quote; no internals are shown.',
+  },
+} as const satisfies Record<string, ErrorSpec>;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+export function isErrorCode(value: string): value is ErrorCode {
+  return Object.hasOwn(ERROR_CODES, value);
+}
+
+/** The body of every REST error response and the fields of every `error` frame. */
+export interface ErrorBody {
+  code: ErrorCode;
+  message: string;
+  details?: Record<string, unknown>;
+  request_id?: string;
+}
+
+/** Renders the registry as the Markdown page `docs/errors.md`. */
+export function renderErrorsMarkdown(): string {
+  const rows = Object.entries(ERROR_CODES).map(
+    ([code, spec]) => `| \`${code}\` | ${spec.status} | ${spec.retryable ? 'yes' : 'no'} | ${spec.description} |`,
+  );
+  return [
+    '# Error codes',
+    '',
+    'Every error Parley returns carries one of these stable codes. REST responses have the body',
+    '`{"error":{"code","message","details"?,"request_id"?}}` with the HTTP status below; WebSocket',
+    'errors are `{"op":"error","code","message","id"?,"details"?}` frames (see `protocol.md`).',
+    'Generated from `packages/protocol/src/errors.ts` by `npm run docs:errors`; a test keeps them equal.',
+    '',
+    '| code | HTTP | retry | meaning |',
+    '| --- | --- | --- | --- |',
+    ...rows,
+    '',
+  ].join('\n');
+}

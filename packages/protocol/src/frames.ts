@@ -1,0 +1,125 @@
+/**
+ * WebSocket frames of the Parley client protocol, version 1 (documented in docs/protocol.md).
+ * Every frame is one JSON text message with a string `op`. Payloads are opaque bytes to the
+ * server, carried as standard base64.
+ */
+import { z } from 'zod';
+import type { ErrorCode } from './errors.js';
+
+export const PROTOCOL_VERSION = 1;
+/** Largest decoded payload of one message. */
+export const MAX_PAYLOAD_BYTES = 64 * 1024;
+/** Largest WebSocket frame the server reads; a bigger one closes the connection (1009). */
+export const MAX_FRAME_BYTES = 128 * 1024;
+/** Longest client message id. */
+export const MAX_CLIENT_MESSAGE_ID = 64;
+
+export const CLOSE_CODES = {
+  normal: 1000,
+  goingAway: 1001,
+  policyViolation: 1008,
+  frameTooLarge: 1009,
+  unauthenticated: 4401,
+  displaced: 4409,
+  rateLimited: 4429,
+} as const;
+
+const clientMessageId = z
+  .string()
+  .min(1)
+  .max(MAX_CLIENT_MESSAGE_ID)
+  .regex(/^[A-Za-z0-9._:-]+$/, 'letters, digits and . _ : - only');
+
+// Base64 length check before decoding: 64 KiB decodes from at most 87,384 characters.
+const payload = z
+  .string()
+  .max(Math.ceil(MAX_PAYLOAD_BYTES / 3) * 4, 'payload exceeds 64 KiB')
+  .regex(/^[A-Za-z0-9+/]*={0,2}$/, 'payload must be standard base64');
+
+export const helloFrame = z.object({
+  op: z.literal('hello'),
+  token: z.string().min(1).max(200),
+  v: z.literal(PROTOCOL_VERSION).optional(),
+});
+
+export const sendFrame = z.object({
+  op: z.literal('send'),
+  /** Client message id: a retry with the same id never creates a second message. */
+  id: clientMessageId,
+  /** Recipient: an E.164 phone number or an account id (`acc_…`). */
+  to: z.string().min(2).max(64),
+  payload,
+});
+
+export const ackFrame = z.object({
+  op: z.literal('ack'),
+  /** Cumulative: acknowledges every envelope of this device with a sequence ≤ seq. */
+  seq: z.number().int().positive(),
+});
+
+export const pingFrame = z.object({
+  op: z.literal('ping'),
+  t: z.number().optional(),
+});
+
+export const clientFrame = z.discriminatedUnion('op', [helloFrame, sendFrame, ackFrame, pingFrame]);
+export const CLIENT_OPS = ['hello', 'send', 'ack', 'ping'] as const;
+
+export type HelloFrame = z.infer<typeof helloFrame>;
+export type SendFrame = z.infer<typeof sendFrame>;
+export type AckFrame = z.infer<typeof ackFrame>;
+export type PingFrame = z.infer<typeof pingFrame>;
+export type ClientFrame = z.infer<typeof clientFrame>;
+
+export interface WelcomeFrame {
+  op: 'welcome';
+  v: number;
+  account_id: string;
+  device_id: string;
+  /** The server pings every heartbeat_ms; clients without ping access send `ping` frames as often. */
+  heartbeat_ms: number;
+  max_payload_bytes: number;
+}
+
+/** The server's durable acknowledgement of a send: the message is committed to storage. */
+export interface SentFrame {
+  op: 'sent';
+  id: string;
+  message_id: string;
+  sent_at: number;
+  /** True when this client message id was seen before; message_id is the original one. */
+  duplicate: boolean;
+}
+
+/** One envelope from this device's queue. Deliver in `seq` order; ack with the highest seq handled. */
+export interface MessageFrame {
+  op: 'msg';
+  seq: number;
+  message_id: string;
+  from: string;
+  from_account: string;
+  from_device: string;
+  sent_at: number;
+  payload: string;
+}
+
+/** Everything queued for this device when it connected has been sent (live messages follow). */
+export interface SyncedFrame {
+  op: 'synced';
+}
+
+export interface PongFrame {
+  op: 'pong';
+  t?: number;
+}
+
+export interface ErrorFrame {
+  op: 'error';
+  code: ErrorCode;
+  message: string;
+  /** The client message id of the send this error answers, when it answers one. */
+  id?: string;
+  details?: Record<string, unknown>;
+}
+
+export type ServerFrame = WelcomeFrame | SentFrame | MessageFrame | SyncedFrame | PongFrame | ErrorFrame;
