@@ -3,6 +3,8 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 
 export function createMetrics() {
   const registry = new Registry();
+  // Read at scrape time from storage, so every node reports the same truth.
+  let queueDepthSource: (() => Promise<number>) | undefined;
   collectDefaultMetrics({ register: registry, prefix: 'parley_process_' });
   return {
     registry,
@@ -30,7 +32,13 @@ export function createMetrics() {
       name: 'parley_queue_depth',
       help: 'Envelopes stored and not yet acknowledged, all devices',
       registers: [registry],
+      async collect() {
+        if (queueDepthSource) this.set(await queueDepthSource());
+      },
     }),
+    setQueueDepthSource(source: () => Promise<number>) {
+      queueDepthSource = source;
+    },
     writeQueue: new Gauge({
       name: 'parley_write_queue',
       help: 'Sends waiting for the next group commit on this process',

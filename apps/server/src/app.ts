@@ -1,0 +1,173 @@
+/**
+ * Building blocks of the composition root: platform → modules → roles. main.ts calls these
+ * with the parsed config; tests and benchmarks call them to run a real server in-process.
+ */
+import fs from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import type { Config, Role } from './config.js';
+import { createGateway, WS_PATH } from './gateway/gateway.js';
+import { createHttpServer } from './http/server.js';
+import { createAccountsModule } from './modules/accounts/index.js';
+import { createDeliveryModule } from './modules/delivery/index.js';
+import { createMemoryBus } from './platform/bus.js';
+import { type Clock, systemClock } from './platform/clock.js';
+import { openDb } from './platform/db.js';
+import { createIds } from './platform/ids.js';
+import { createLogger, type Logger } from './platform/logger.js';
+import { createMetrics } from './platform/metrics.js';
+import { migrateToLatest } from './platform/migrate.js';
+import { createMemoryRateLimiter } from './platform/rate-limit.js';
+import { loadOrCreateSecrets } from './platform/secrets.js';
+import { createLogCodeSender, createWebhookCodeSender } from './platform/sms.js';
+import { createWorker } from './worker/worker.js';
+
+export const VERSION: string = (
+  JSON.parse(fs.readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
+).version;
+
+export interface PlatformOptions {
+  /** Where logs go; defaults to stdout. CLI commands log to stderr so stdout stays JSON. */
+  logDestination?: NodeJS.WritableStream;
+  logger?: Logger;
+  clock?: Clock;
+}
+
+export async function openPlatform(config: Config, options: PlatformOptions = {}) {
+  const logger = options.logger ?? createLogger(config.logLevel, options.logDestination);
+  const clock = options.clock ?? systemClock;
+  const secrets = loadOrCreateSecrets(config.dataDir);
+  const db = openDb({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, sqliteSync: config.sqliteSync });
+  try {
+    const applied = await migrateToLatest(db);
+    if (applied.length > 0) logger.info({ migrations: applied }, 'database migrated');
+  } catch (e: unknown) {
+    await db.close();
+    throw e;
+  }
+  const bus = createMemoryBus((e) => logger.error({ err: e }, 'bus handler failed'));
+  return {
+    config,
+    logger,
+    clock,
+    db,
+    bus,
+    secrets,
+    ids: createIds(clock),
+    metrics: createMetrics(),
+    rateLimiter: createMemoryRateLimiter,
+    codeSender: config.smsWebhookUrl
+      ? createWebhookCodeSender(config.smsWebhookUrl, logger)
+      : createLogCodeSender(logger),
+    async close() {
+      await bus.close();
+      await db.close();
+    },
+  };
+}
+
+export type Platform = Awaited<ReturnType<typeof openPlatform>>;
+
+export function createModules(p: Platform) {
+  const accounts = createAccountsModule({
+    db: p.db,
+    clock: p.clock,
+    ids: p.ids,
+    bus: p.bus,
+    codeSender: p.codeSender,
+    rateLimiter: p.rateLimiter,
+    otpKey: p.secrets.otp_key,
+    logger: p.logger,
+  });
+  const delivery = createDeliveryModule({
+    db: p.db,
+    clock: p.clock,
+    ids: p.ids,
+    bus: p.bus,
+    logger: p.logger,
+    onAccepted: (n) => p.metrics.messagesAccepted.inc(n),
+    onDelivered: (n) => p.metrics.messagesDelivered.inc(n),
+    onQueueDepth: (n) => p.metrics.writeQueue.set(n),
+  });
+  return { accounts: accounts.service, delivery: delivery.service };
+}
+
+export type Modules = ReturnType<typeof createModules>;
+
+export interface RunningServer {
+  /** http://host:port the server listens on. */
+  url: string;
+  /** Graceful stop: refuse new work, commit what was accepted, close connections and storage. */
+  close(): Promise<void>;
+}
+
+/** Starts the configured roles on an open platform. */
+export async function startRoles(p: Platform, modules: Modules, roles: Role[]): Promise<RunningServer> {
+  const { config, logger, metrics } = p;
+  metrics.setQueueDepthSource(() => modules.delivery.countQueued());
+
+  const worker = roles.includes('worker')
+    ? createWorker({
+        logger,
+        intervalMs: 60_000,
+        tasks: [
+          { name: 'expire-envelopes', run: () => modules.delivery.expire() },
+          { name: 'expire-codes', run: () => modules.accounts.purgeExpiredCodes() },
+        ],
+      })
+    : undefined;
+
+  const gateway = roles.includes('gateway')
+    ? createGateway({
+        accounts: modules.accounts,
+        delivery: modules.delivery,
+        bus: p.bus,
+        clock: p.clock,
+        logger,
+        metrics,
+        config: {
+          heartbeatMs: config.heartbeatMs,
+          framesPerSecond: config.wsFramesPerSecond,
+          window: config.wsWindow,
+          trustProxy: config.trustProxy,
+        },
+      })
+    : undefined;
+
+  // The api role serves the REST API; every role serves /healthz and /metrics so that a
+  // gateway-only or worker-only process can be probed and scraped too.
+  const app = await createHttpServer({
+    logger,
+    metrics,
+    accounts: modules.accounts,
+    pingStorage: () => p.db.ping(),
+    trustProxy: config.trustProxy,
+    version: VERSION,
+    apiRoutes: roles.includes('api'),
+  });
+  app.server.on('upgrade', (request, socket, head) => {
+    const path = (request.url ?? '').split('?')[0];
+    if (gateway && path === WS_PATH) gateway.handleUpgrade(request, socket, head);
+    else socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n');
+  });
+  await app.listen({ host: config.host, port: config.port });
+  const address = app.server.address() as AddressInfo;
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  const url = `http://${host}:${address.port}`;
+  worker?.start();
+
+  let closing: Promise<void> | undefined;
+  return {
+    url,
+    close() {
+      closing ??= (async () => {
+        gateway?.stopAccepting();
+        // Sends already read are committed and acknowledged before their connections close.
+        await modules.delivery.close();
+        await gateway?.closeAll();
+        await app.close();
+        await worker?.stop();
+      })();
+      return closing;
+    },
+  };
+}

@@ -1,0 +1,414 @@
+/**
+ * One device's WebSocket connection: the protocol state machine and the delivery pump.
+ *
+ * Delivery pump model. The database queue is the source of truth; the bus only says "something
+ * new was committed". The connection sends envelopes in seq order, at most `window` unacked and
+ * at most MAX_BUFFERED_BYTES not yet written to the socket, so a slow reader costs bounded
+ * memory (the backlog stays in the database, never in this process).
+ * - catch-up: read the queue after `lastSent`, page by page, while there is room. A page
+ *   shorter than asked means the queue is drained: switch to live, and send `synced` once.
+ * - live: a bus envelope with the next expected seq is sent directly. A gap (an event missed or
+ *   from another node arriving late), no room, or any doubt falls back to catch-up.
+ * Events arriving during a read mark the read dirty, so the next page is read before going live.
+ *
+ * A class rather than a factory closure: tens of thousands exist at once and sharing methods
+ * through the prototype keeps each idle connection to a few hundred bytes.
+ */
+import type { IncomingMessage } from 'node:http';
+import {
+  CLOSE_CODES,
+  ackFrame,
+  type ErrorCode,
+  ERROR_CODES,
+  helloFrame,
+  MAX_PAYLOAD_BYTES,
+  PROTOCOL_VERSION,
+  pingFrame,
+  type ServerFrame,
+  sendFrame,
+} from '@parley/protocol';
+import type { WebSocket } from 'ws';
+import type { z } from 'zod';
+import { isAppError } from '../errors.js';
+import type { DeviceActor } from '../modules/accounts/index.js';
+import { base64DecodedLength, type DeviceEvent, type EnvelopeRow } from '../modules/delivery/index.js';
+import type { GatewayContext } from './gateway.js';
+
+const MAX_BUFFERED_BYTES = 1024 * 1024;
+const PAGE = 256;
+/** Sends awaiting their commit before the connection stops reading frames (TCP back-pressure). */
+const MAX_OUTSTANDING_SENDS = 512;
+/** Consecutive rate-limited frames before the connection is closed (4429). */
+const MAX_FLOOD_STRIKES = 200;
+
+type Phase = 'hello' | 'authenticating' | 'open' | 'closed';
+
+export class DeviceConnection {
+  phase: Phase = 'hello';
+  actor: DeviceActor | undefined;
+  alive = true;
+  readonly openedAt: number;
+
+  private unsubscribe: (() => void) | undefined;
+  private mode: 'catchup' | 'live' = 'catchup';
+  private reading = false;
+  private dirty = false;
+  private synced = false;
+  private lastSent = 0;
+  private lastAcked = 0;
+  private nextExpected = 0;
+  /** Seqs sent and not yet acked, ascending; `inflightHead` is the first live index. */
+  private inflight: number[] = [];
+  private inflightHead = 0;
+  private bufferedBytes = 0;
+  private outstandingSends = 0;
+  private tokens: number;
+  private refilledAt: number;
+  private strikes = 0;
+
+  constructor(
+    readonly ctx: GatewayContext,
+    readonly ws: WebSocket,
+    readonly id: string,
+    readonly ip: string,
+  ) {
+    this.openedAt = ctx.clock.now();
+    this.refilledAt = this.openedAt;
+    this.tokens = ctx.config.framesPerSecond * 2;
+    ws.on('message', (data, isBinary) => this.onFrame(data, isBinary));
+    ws.on('pong', () => {
+      this.alive = true;
+    });
+    ws.on('close', () => this.onClose());
+    ws.on('error', (e) => ctx.logger.debug({ err: e, connection: id }, 'websocket error'));
+  }
+
+  static remoteAddress(request: IncomingMessage, trustProxy: boolean): string {
+    const forwarded = trustProxy ? request.headers['x-forwarded-for'] : undefined;
+    const first = typeof forwarded === 'string' ? forwarded.split(',')[0]?.trim() : undefined;
+    return first || request.socket.remoteAddress || 'unknown';
+  }
+
+  // ---- frames in ----
+
+  private onFrame(data: unknown, isBinary: boolean): void {
+    this.alive = true;
+    if (this.phase === 'closed') return;
+    if (!this.takeToken()) return;
+    if (isBinary) return this.error('FRAME_MALFORMED', 'Frames must be JSON text, not binary.');
+    let frame: unknown;
+    try {
+      frame = JSON.parse(String(data));
+    } catch {
+      return this.error('FRAME_MALFORMED', 'The frame is not valid JSON.');
+    }
+    if (typeof frame !== 'object' || frame === null || Array.isArray(frame)) {
+      return this.error('FRAME_MALFORMED', 'A frame must be a JSON object with a string "op".');
+    }
+    const op = (frame as { op?: unknown }).op;
+    const rawId = (frame as { id?: unknown }).id;
+    const id = typeof rawId === 'string' && rawId.length <= 64 ? rawId : undefined;
+    if (typeof op !== 'string') return this.error('FRAME_MALFORMED', 'A frame must have a string "op".');
+
+    if (this.phase !== 'open') {
+      if (op !== 'hello' || this.phase === 'authenticating') {
+        this.error('HELLO_REQUIRED', 'Send {"op":"hello","token":…} first and wait for "welcome".');
+        return this.close(CLOSE_CODES.unauthenticated, 'hello required');
+      }
+      const hello = this.parse(helloFrame, frame, undefined);
+      if (hello) this.onHello(hello.token);
+      return;
+    }
+    switch (op) {
+      case 'send': {
+        const payload = (frame as { payload?: unknown }).payload;
+        if (typeof payload === 'string' && base64DecodedLength(payload) > MAX_PAYLOAD_BYTES) {
+          return this.error('PAYLOAD_TOO_LARGE', `Payloads are limited to ${MAX_PAYLOAD_BYTES} bytes.`, id, {
+            max_bytes: MAX_PAYLOAD_BYTES,
+          });
+        }
+        const send = this.parse(sendFrame, frame, id);
+        if (send) this.onSend(send.id, send.to, send.payload);
+        return;
+      }
+      case 'ack': {
+        const ack = this.parse(ackFrame, frame, undefined);
+        if (ack) this.onAck(ack.seq);
+        return;
+      }
+      case 'ping': {
+        const ping = this.parse(pingFrame, frame, undefined);
+        if (ping) this.write(ping.t === undefined ? { op: 'pong' } : { op: 'pong', t: ping.t });
+        return;
+      }
+      case 'hello':
+        return this.error('VALIDATION_FAILED', 'This connection is already signed in.');
+      default:
+        return this.error('FRAME_UNKNOWN_OP', `Unknown op "${op.slice(0, 32)}".`, id, {
+          known_ops: ['hello', 'send', 'ack', 'ping'],
+        });
+    }
+  }
+
+  private parse<T>(schema: z.ZodType<T>, frame: unknown, id: string | undefined): T | undefined {
+    const result = schema.safeParse(frame);
+    if (result.success) return result.data;
+    this.error('VALIDATION_FAILED', 'The frame does not match its schema.', id, {
+      issues: result.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })),
+    });
+    return undefined;
+  }
+
+  /** Token bucket: framesPerSecond on average, bursts of twice that. */
+  private takeToken(): boolean {
+    const now = this.ctx.clock.now();
+    const rate = this.ctx.config.framesPerSecond;
+    this.tokens = Math.min(rate * 2, this.tokens + ((now - this.refilledAt) * rate) / 1000);
+    this.refilledAt = now;
+    if (this.tokens >= 1) {
+      this.tokens -= 1;
+      this.strikes = 0;
+      return true;
+    }
+    this.strikes++;
+    if (this.strikes >= MAX_FLOOD_STRIKES) {
+      this.close(CLOSE_CODES.rateLimited, 'too many frames');
+    } else if (this.strikes === 1 || this.strikes % 50 === 0) {
+      this.error('RATE_LIMITED', 'Too many frames; slow down. Frames sent meanwhile were dropped.', undefined, {
+        retry_after_ms: Math.ceil(1000 / rate),
+      });
+    }
+    return false;
+  }
+
+  private onHello(token: string): void {
+    this.phase = 'authenticating';
+    // Read nothing more until we know who this is; the client waits for welcome anyway.
+    this.ws.pause();
+    this.ctx.accounts.authenticate(token).then(
+      (actor) => {
+        if (this.phase === 'closed') return;
+        this.actor = actor;
+        this.phase = 'open';
+        this.ws.resume();
+        this.ctx.registry.attach(this);
+        this.unsubscribe = this.ctx.bus.subscribe(`device:${actor.deviceId}`, (event) =>
+          this.onDeviceEvent(event as DeviceEvent),
+        );
+        // Other nodes (and this one) drop older connections of the same device.
+        this.ctx.bus.publish(`device:${actor.deviceId}`, { type: 'connected', connectionId: this.id } satisfies DeviceEvent);
+        this.write({
+          op: 'welcome',
+          v: PROTOCOL_VERSION,
+          account_id: actor.accountId,
+          device_id: actor.deviceId,
+          heartbeat_ms: this.ctx.config.heartbeatMs,
+          max_payload_bytes: MAX_PAYLOAD_BYTES,
+        });
+        this.ctx.accounts.touchDevice(actor).catch((e: unknown) => this.ctx.logger.warn({ err: e }, 'touch failed'));
+        this.pump();
+      },
+      (e: unknown) => {
+        if (this.phase === 'closed') return;
+        if (isAppError(e) && e.code === 'UNAUTHENTICATED') {
+          this.error('UNAUTHENTICATED', e.message);
+        } else {
+          this.ctx.logger.error({ err: e }, 'authentication failed');
+          this.error('STORAGE_UNAVAILABLE', 'Could not check the token; retry later.');
+        }
+        this.close(CLOSE_CODES.unauthenticated, 'unauthenticated');
+      },
+    );
+  }
+
+  private onSend(clientId: string, to: string, payload: string): void {
+    const actor = this.actor;
+    if (!actor) return;
+    this.outstandingSends++;
+    if (this.outstandingSends >= MAX_OUTSTANDING_SENDS) this.ws.pause();
+    let pending: Promise<{ message_id: string; sent_at: number; duplicate: boolean }>;
+    try {
+      pending = this.ctx.delivery.send(actor, { clientId, to, payload });
+    } catch (e: unknown) {
+      pending = Promise.reject(e);
+    }
+    pending.then(
+      (r) => {
+        this.sendSettled();
+        this.write({ op: 'sent', id: clientId, message_id: r.message_id, sent_at: r.sent_at, duplicate: r.duplicate });
+      },
+      (e: unknown) => {
+        this.sendSettled();
+        this.failure(e, clientId);
+      },
+    );
+  }
+
+  private sendSettled(): void {
+    this.outstandingSends--;
+    if (this.phase === 'open' && this.ws.isPaused && this.outstandingSends < MAX_OUTSTANDING_SENDS / 2) {
+      this.ws.resume();
+    }
+  }
+
+  private onAck(seq: number): void {
+    const actor = this.actor;
+    if (!actor) return;
+    // Only what this connection sent may be acked: an ack from the future would delete
+    // envelopes the device never saw.
+    const upTo = Math.min(seq, this.lastSent);
+    if (upTo <= this.lastAcked) return;
+    this.lastAcked = upTo;
+    while (this.inflightHead < this.inflight.length && (this.inflight[this.inflightHead] ?? 0) <= upTo) {
+      this.inflightHead++;
+    }
+    if (this.inflightHead > 256 || this.inflightHead === this.inflight.length) {
+      this.inflight = this.inflight.slice(this.inflightHead);
+      this.inflightHead = 0;
+    }
+    this.ctx.delivery.ack(actor.deviceId, upTo);
+    if (this.mode === 'catchup') this.pump();
+  }
+
+  // ---- delivery ----
+
+  private onDeviceEvent(event: DeviceEvent): void {
+    if (this.phase !== 'open') return;
+    if (event.type === 'connected') {
+      if (event.connectionId !== this.id) this.displace();
+      return;
+    }
+    const seq = event.envelope.seq;
+    if (this.mode !== 'live') {
+      this.dirty = true;
+      this.pump();
+      return;
+    }
+    if (seq < this.nextExpected) return;
+    if (seq > this.nextExpected || this.room() <= 0) {
+      this.mode = 'catchup';
+      this.pump();
+      return;
+    }
+    this.sendEnvelope(event.envelope);
+    this.nextExpected = seq + 1;
+  }
+
+  private room(): number {
+    if (this.bufferedBytes >= MAX_BUFFERED_BYTES) return 0;
+    return this.ctx.config.window - (this.inflight.length - this.inflightHead);
+  }
+
+  private pump(): void {
+    if (this.reading || this.phase !== 'open' || this.mode === 'live') return;
+    const room = this.room();
+    if (room <= 0) return;
+    const deviceId = this.actor?.deviceId;
+    if (!deviceId) return;
+    this.reading = true;
+    this.dirty = false;
+    const limit = Math.min(room, PAGE);
+    const after = this.lastSent;
+    this.readPage(deviceId, after, limit).then(
+      ({ rows, highWater }) => {
+        this.reading = false;
+        if (this.phase !== 'open') return;
+        for (const row of rows) if (row.seq > this.lastSent) this.sendEnvelope(row);
+        if (rows.length < limit) {
+          if (!this.synced) {
+            this.synced = true;
+            this.write({ op: 'synced' });
+          }
+          if (!this.dirty) {
+            this.mode = 'live';
+            this.nextExpected = Math.max(this.lastSent, highWater) + 1;
+            return;
+          }
+        }
+        this.pump();
+      },
+      (e: unknown) => {
+        this.reading = false;
+        this.ctx.logger.error({ err: e, device: deviceId }, 'queue read failed');
+        this.error('STORAGE_UNAVAILABLE', 'Could not read your queue; reconnect later.');
+        this.close(CLOSE_CODES.goingAway, 'storage unavailable');
+      },
+    );
+  }
+
+  private async readPage(deviceId: string, after: number, limit: number) {
+    // The high-water mark is read first: everything up to it is committed, so a page shorter
+    // than `limit` proves the queue holds nothing up to it that this connection has not sent.
+    const highWater = (await this.ctx.delivery.lastSeq(deviceId)) ?? 0;
+    const rows = await this.ctx.delivery.readQueue(deviceId, after, limit);
+    return { rows, highWater };
+  }
+
+  private sendEnvelope(row: EnvelopeRow): void {
+    this.lastSent = row.seq;
+    this.inflight.push(row.seq);
+    const text = JSON.stringify({
+      op: 'msg',
+      seq: row.seq,
+      message_id: row.message_id,
+      from: row.sender_phone,
+      from_account: row.sender_account,
+      from_device: row.sender_device,
+      sent_at: row.sent_at,
+      payload: row.payload,
+    } satisfies ServerFrame);
+    this.bufferedBytes += text.length;
+    this.ws.send(text, () => {
+      this.bufferedBytes -= text.length;
+      if (this.mode === 'catchup' && this.bufferedBytes < MAX_BUFFERED_BYTES / 2) this.pump();
+    });
+  }
+
+  // ---- frames out and closing ----
+
+  write(frame: ServerFrame): void {
+    if (this.phase === 'closed' || this.ws.readyState !== this.ws.OPEN) return;
+    this.ws.send(JSON.stringify(frame));
+  }
+
+  private error(code: ErrorCode, message: string, id?: string, details?: Record<string, unknown>): void {
+    const frame: ServerFrame = { op: 'error', code, message };
+    if (id !== undefined) frame.id = id;
+    if (details !== undefined) frame.details = details;
+    this.write(frame);
+  }
+
+  private failure(e: unknown, id: string): void {
+    if (isAppError(e)) {
+      this.error(e.code, e.message, id, e.details);
+      return;
+    }
+    this.ctx.logger.error({ err: e, connection: this.id }, 'unexpected send failure');
+    this.error('INTERNAL_ERROR', ERROR_CODES.INTERNAL_ERROR.description, id);
+  }
+
+  displace(): void {
+    this.error('DEVICE_DISPLACED', 'This device connected again elsewhere; this connection is closed.');
+    this.close(CLOSE_CODES.displaced, 'displaced');
+  }
+
+  revoke(): void {
+    this.error('UNAUTHENTICATED', 'This device was logged out.');
+    this.close(CLOSE_CODES.unauthenticated, 'logged out');
+  }
+
+  close(code: number, reason: string): void {
+    if (this.phase === 'closed') return;
+    this.ws.close(code, reason);
+    this.onClose();
+  }
+
+  private onClose(): void {
+    if (this.phase === 'closed') return;
+    const wasOpen = this.phase === 'open';
+    this.phase = 'closed';
+    this.unsubscribe?.();
+    this.unsubscribe = undefined;
+    this.ctx.registry.detach(this, wasOpen);
+  }
+}

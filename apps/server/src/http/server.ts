@@ -1,0 +1,174 @@
+/**
+ * The HTTP edge: Fastify with zod schemas, the OpenAPI document at /api/docs, health and
+ * metrics, and the one translator from errors to `{"error":{code,message,details,request_id}}`.
+ */
+import { randomUUID } from 'node:crypto';
+import fastifySwagger from '@fastify/swagger';
+import fastifySwaggerUi from '@fastify/swagger-ui';
+import { ERROR_CODES, type ErrorBody, type ErrorCode } from '@parley/protocol';
+import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyRequest } from 'fastify';
+import {
+  hasZodFastifySchemaValidationErrors,
+  jsonSchemaTransform,
+  serializerCompiler,
+  validatorCompiler,
+} from 'fastify-type-provider-zod';
+import { AppError, isAppError } from '../errors.js';
+import type { Logger } from '../platform/logger.js';
+import type { Metrics } from '../platform/metrics.js';
+import { accountsRoutes, type AccountsService, type DeviceActor } from '../modules/accounts/index.js';
+
+export interface HttpServerDeps {
+  logger: Logger;
+  metrics: Metrics;
+  accounts: AccountsService;
+  /** Resolves when storage answers; rejects otherwise. */
+  pingStorage(): Promise<void>;
+  trustProxy: boolean;
+  version: string;
+  /** Serve the client REST API (the api role); health, metrics and docs are always served. */
+  apiRoutes: boolean;
+}
+
+// Fastify's own error codes that are really the client's fault.
+const FASTIFY_CLIENT_ERRORS: Record<string, ErrorCode> = {
+  FST_ERR_CTP_BODY_TOO_LARGE: 'PAYLOAD_TOO_LARGE',
+  FST_ERR_CTP_INVALID_JSON_BODY: 'VALIDATION_FAILED',
+  FST_ERR_CTP_EMPTY_JSON_BODY: 'VALIDATION_FAILED',
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'VALIDATION_FAILED',
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'VALIDATION_FAILED',
+  FST_ERR_VALIDATION: 'VALIDATION_FAILED',
+};
+
+function bearerToken(request: FastifyRequest): string | undefined {
+  const header = request.headers.authorization;
+  if (!header) return undefined;
+  const match = /^Bearer\s+(\S+)$/i.exec(header);
+  return match?.[1];
+}
+
+export async function createHttpServer(deps: HttpServerDeps): Promise<FastifyInstance> {
+  const { logger, metrics } = deps;
+  const app = Fastify({
+    loggerInstance: logger as FastifyBaseLogger,
+    genReqId: () => randomUUID(),
+    trustProxy: deps.trustProxy,
+    bodyLimit: 256 * 1024,
+    disableRequestLogging: true,
+  });
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+
+  app.addHook('onResponse', async (request, reply) => {
+    metrics.httpDuration.observe(
+      { method: request.method, route: request.routeOptions.url ?? 'unmatched', status: String(reply.statusCode) },
+      reply.elapsedTime / 1000,
+    );
+    if (reply.statusCode >= 500) {
+      request.log.warn({ method: request.method, url: request.url, status: reply.statusCode }, 'request failed');
+    }
+  });
+
+  app.setErrorHandler((error: FastifyError | AppError | Error, request, reply) => {
+    const body = toErrorBody(error, request.id);
+    if (body.code === 'INTERNAL_ERROR') request.log.error({ err: error }, 'unhandled error');
+    const status = ERROR_CODES[body.code].status;
+    if (body.code === 'RATE_LIMITED' && typeof body.details?.retry_after_ms === 'number') {
+      reply.header('retry-after', Math.ceil(body.details.retry_after_ms / 1000));
+    }
+    return reply.code(status).send({ error: body });
+  });
+
+  app.setNotFoundHandler((request, reply) =>
+    reply.code(404).send({
+      error: {
+        code: 'ROUTE_NOT_FOUND',
+        message: `No endpoint ${request.method} ${request.url.split('?')[0]}.`,
+        request_id: request.id,
+      } satisfies ErrorBody,
+    }),
+  );
+
+  await app.register(fastifySwagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'Parley client API',
+        description:
+          'REST API for Parley clients. Real-time messaging uses the WebSocket at /ws (see docs/protocol.md). ' +
+          'Errors have the body {"error":{"code","message","details","request_id"}} (see docs/errors.md).',
+        version: deps.version,
+      },
+      components: {
+        securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'Device token' } },
+      },
+    },
+    transform: jsonSchemaTransform,
+  });
+  await app.register(fastifySwaggerUi, { routePrefix: '/api/docs' });
+
+  app.get('/healthz', { schema: { hide: true } }, async (_request, reply) => {
+    try {
+      await withTimeout(deps.pingStorage(), 2000);
+      return reply.code(200).send({ status: 'ok' });
+    } catch (e: unknown) {
+      logger.warn({ err: e }, 'health check: storage does not answer');
+      return reply.code(503).send({ status: 'unavailable', reason: 'storage does not answer' });
+    }
+  });
+
+  app.get('/metrics', { schema: { hide: true } }, async (_request, reply) => {
+    const text = await metrics.registry.metrics();
+    return reply.header('content-type', metrics.registry.contentType).send(text);
+  });
+
+  const authenticate = async (request: FastifyRequest): Promise<DeviceActor> =>
+    deps.accounts.authenticate(bearerToken(request));
+  if (deps.apiRoutes) await app.register(accountsRoutes, { accounts: deps.accounts, authenticate });
+
+  return app;
+}
+
+function toErrorBody(error: unknown, requestId: string): ErrorBody {
+  if (isAppError(error)) {
+    const body: ErrorBody = { code: error.code, message: error.message, request_id: requestId };
+    if (error.details) body.details = error.details;
+    return body;
+  }
+  if (error instanceof Error && hasZodFastifySchemaValidationErrors(error)) {
+    return {
+      code: 'VALIDATION_FAILED',
+      message: 'The request does not match its schema.',
+      details: {
+        issues: error.validation.map((v) => ({
+          path: [error.validationContext, v.instancePath.replace(/^\//, '').replaceAll('/', '.')]
+            .filter(Boolean)
+            .join('.'),
+          message: v.message,
+        })),
+      },
+      request_id: requestId,
+    };
+  }
+  const fastifyCode = (error as { code?: unknown }).code;
+  if (typeof fastifyCode === 'string' && FASTIFY_CLIENT_ERRORS[fastifyCode]) {
+    return {
+      code: FASTIFY_CLIENT_ERRORS[fastifyCode],
+      message: (error as Error).message,
+      request_id: requestId,
+    };
+  }
+  return { code: 'INTERNAL_ERROR', message: 'Something went wrong on our side.', request_id: requestId };
+}
+
+async function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new AppError('STORAGE_UNAVAILABLE', `no answer within ${ms} ms`)), ms);
+  });
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -1,0 +1,195 @@
+/**
+ * The composition root and the `parley` command line. The only module that reads
+ * process.env, argv or installs signal handlers: parse config once → open the platform →
+ * build modules → start roles (or run one operator/client command).
+ */
+import { parseArgs } from 'node:util';
+import { renderErrorsMarkdown } from '@parley/protocol';
+import { createModules, openPlatform, startRoles, VERSION } from './app.js';
+import { runReceive, runSend } from './cli/client-commands.js';
+import { type Config, parseConfig } from './config.js';
+import { CliUsageError } from './cli/usage-error.js';
+import { isAppError } from './errors.js';
+
+export interface Io {
+  env: Record<string, string | undefined>;
+  cwd: string;
+  stdout: NodeJS.WritableStream;
+  stderr: NodeJS.WritableStream;
+}
+
+const USAGE = `parley ${VERSION}: the Parley messaging server
+
+Usage:
+  parley serve                         run the server (roles from PARLEY_ROLES; default all)
+  parley migrate                       apply database migrations and exit
+  parley account create --phone +15550001111 --name Alice [--device-name Laptop] [--json]
+                                       create an account with a first device; prints its token
+  parley send --token T --to +15550002222 --text "hi" [--json] [--url http://127.0.0.1:8080]
+                                       send a text as that device; prints the message id once acked
+  parley receive --token T [--json] [--wait SECONDS] [--url …]
+                                       print pending messages (one JSON line each with --json), ack them
+  parley errors --markdown             print the error-code registry (docs/errors.md)
+  parley help                          this text
+
+Configuration comes from environment variables; see docs/configuration.md.
+`;
+
+export async function main(argv: string[], io: Io): Promise<number> {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case undefined:
+    case 'help':
+    case '--help':
+    case '-h':
+      io.stdout.write(USAGE);
+      return 0;
+    case '--version':
+    case 'version':
+      io.stdout.write(`${VERSION}\n`);
+      return 0;
+    case 'errors':
+      io.stdout.write(renderErrorsMarkdown());
+      return 0;
+  }
+
+  const parsed = parseConfig(io.env, io.cwd);
+  if (!parsed.ok) {
+    io.stderr.write(`parley: the configuration has ${parsed.problems.length} problem(s):\n`);
+    for (const problem of parsed.problems) io.stderr.write(`  - ${problem}\n`);
+    return 1;
+  }
+  const config = parsed.config;
+
+  try {
+    switch (command) {
+      case 'serve':
+        return await serve(config, io);
+      case 'migrate':
+        return await migrate(config, io);
+      case 'account':
+        return await account(config, rest, io);
+      case 'send':
+        return await runSend(rest, { defaultUrl: clientUrl(config, io.env), stdout: io.stdout, stderr: io.stderr });
+      case 'receive':
+        return await runReceive(rest, { defaultUrl: clientUrl(config, io.env), stdout: io.stdout, stderr: io.stderr });
+      default:
+        io.stderr.write(`parley: unknown command "${command}"\n\n${USAGE}`);
+        return 2;
+    }
+  } catch (e: unknown) {
+    return reportFailure(e, io);
+  }
+}
+
+function reportFailure(e: unknown, io: Io): number {
+  if (isAppError(e)) {
+    io.stderr.write(`${JSON.stringify({ error: { code: e.code, message: e.message, details: e.details } })}\n`);
+    return 1;
+  }
+  if (e instanceof CliUsageError) {
+    io.stderr.write(`parley: ${e.message}\n`);
+    return 2;
+  }
+  io.stderr.write(`parley: ${e instanceof Error ? e.message : String(e)}\n`);
+  const cause = e instanceof Error ? e.cause : undefined;
+  if (cause) io.stderr.write(`  cause: ${cause instanceof Error ? cause.message : String(cause)}\n`);
+  return 1;
+}
+
+/** Base URL for the client commands: --url, else PARLEY_URL, else the configured listener. */
+function clientUrl(config: Config, env: Record<string, string | undefined>): string {
+  if (env.PARLEY_URL) return env.PARLEY_URL;
+  const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
+  return `http://${host.includes(':') ? `[${host}]` : host}:${config.port}`;
+}
+
+async function serve(config: Config, io: Io): Promise<number> {
+  const platform = await openPlatform(config, { logDestination: io.stdout });
+  const modules = createModules(platform);
+  let server: Awaited<ReturnType<typeof startRoles>>;
+  try {
+    server = await startRoles(platform, modules, config.roles);
+  } catch (e: unknown) {
+    await platform.close();
+    throw e;
+  }
+  const storage = config.databaseUrl ? 'PostgreSQL' : `SQLite in ${config.dataDir}`;
+  io.stdout.write(
+    `Parley ${VERSION} listening on ${server.url} (roles: ${config.roles.join(', ')}; storage: ${storage})\n` +
+      `API docs: ${server.url}/api/docs   WebSocket: ${server.url.replace(/^http/, 'ws')}/ws\n`,
+  );
+  platform.logger.info({ url: server.url, roles: config.roles }, 'parley started');
+
+  return new Promise<number>((resolve) => {
+    let stopping = false;
+    const stop = (signal: string) => {
+      if (stopping) {
+        platform.logger.warn({ signal }, 'second signal: exiting now');
+        resolve(130);
+        return;
+      }
+      stopping = true;
+      platform.logger.info({ signal }, 'shutting down');
+      const force = setTimeout(() => {
+        platform.logger.error('shutdown took longer than 15 s; exiting');
+        resolve(1);
+      }, 15_000);
+      force.unref();
+      server
+        .close()
+        .then(() => platform.close())
+        .then(
+          () => {
+            clearTimeout(force);
+            platform.logger.info('stopped cleanly');
+            resolve(0);
+          },
+          (e: unknown) => {
+            platform.logger.error({ err: e }, 'shutdown failed');
+            resolve(1);
+          },
+        );
+    };
+    process.on('SIGTERM', () => stop('SIGTERM'));
+    process.on('SIGINT', () => stop('SIGINT'));
+  });
+}
+
+async function migrate(config: Config, io: Io): Promise<number> {
+  const platform = await openPlatform(config, { logDestination: io.stderr });
+  await platform.close();
+  io.stdout.write('migrations applied\n');
+  return 0;
+}
+
+async function account(config: Config, args: string[], io: Io): Promise<number> {
+  const [sub, ...rest] = args;
+  if (sub !== 'create') throw new CliUsageError('usage: parley account create --phone +15550001111 --name Alice');
+  const { values } = parseArgs({
+    args: rest,
+    options: {
+      phone: { type: 'string' },
+      name: { type: 'string' },
+      'device-name': { type: 'string' },
+      json: { type: 'boolean', default: false },
+    },
+    strict: true,
+  });
+  if (!values.phone) throw new CliUsageError('--phone is required (E.164, e.g. +15550001111)');
+  const platform = await openPlatform({ ...config, logLevel: 'warn' }, { logDestination: io.stderr });
+  try {
+    const modules = createModules(platform);
+    const input: { phone: string; name: string; deviceName?: string } = { phone: values.phone, name: values.name ?? '' };
+    if (values['device-name']) input.deviceName = values['device-name'];
+    const created = await modules.accounts.createAccount(input);
+    io.stdout.write(
+      values.json
+        ? `${JSON.stringify(created)}\n`
+        : `account ${created.account_id}\ndevice  ${created.device_id}\ntoken   ${created.token}\n`,
+    );
+    return 0;
+  } finally {
+    await platform.close();
+  }
+}

@@ -1,0 +1,191 @@
+/**
+ * SQL of the delivery module: recipients, idempotency keys, per-device sequence allocation,
+ * envelope queues. Every write here runs inside the write batcher's transaction.
+ */
+import { sql } from 'kysely';
+import type { Executor } from '../../platform/db.js';
+import type { EnvelopesTable } from '../../platform/schema.js';
+
+export type EnvelopeRow = EnvelopesTable;
+
+export interface RecipientRow {
+  account_id: string;
+  phone: string;
+  /** Null when the account has no device (all logged out). */
+  device_id: string | null;
+}
+
+// Parameter budgets: SQLite allows 32,766 bound values per statement, PostgreSQL 65,535.
+const ENVELOPE_CHUNK = 1000; // × 9 columns
+const KEY_CHUNK = 500;
+const ACK_CHUNK = 200; // × 2 values
+
+function chunks<T>(items: readonly T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
+
+export function createDeliveryRepo() {
+  return {
+    /** Accounts (and their devices) matching any of the phones or account ids. */
+    async findRecipients(tx: Executor, phones: string[], accountIds: string[]): Promise<RecipientRow[]> {
+      if (phones.length === 0 && accountIds.length === 0) return [];
+      const out: RecipientRow[] = [];
+      for (const [list, column] of [
+        [phones, 'accounts.phone'],
+        [accountIds, 'accounts.id'],
+      ] as const) {
+        for (const part of chunks(list, KEY_CHUNK)) {
+          const rows = await tx
+            .selectFrom('accounts')
+            .leftJoin('devices', 'devices.account_id', 'accounts.id')
+            .select(['accounts.id as account_id', 'accounts.phone', 'devices.id as device_id'])
+            .where(column, 'in', part)
+            .execute();
+          out.push(...rows);
+        }
+      }
+      return out;
+    },
+
+    /**
+     * Records idempotency keys; returns the keys that were new. A key already present (a retried
+     * send) is left untouched and not returned.
+     */
+    async insertSendKeys(
+      tx: Executor,
+      rows: { sender_device: string; client_id: string; message_id: string; sent_at: number }[],
+    ): Promise<Set<string>> {
+      const fresh = new Set<string>();
+      for (const part of chunks(rows, KEY_CHUNK)) {
+        const inserted = await tx
+          .insertInto('sends')
+          .values(part)
+          .onConflict((oc) => oc.columns(['sender_device', 'client_id']).doNothing())
+          .returning(['sender_device', 'client_id'])
+          .execute();
+        for (const r of inserted) fresh.add(sendKey(r.sender_device, r.client_id));
+      }
+      return fresh;
+    },
+
+    async findSends(
+      tx: Executor,
+      keys: { sender_device: string; client_id: string }[],
+    ): Promise<Map<string, { message_id: string; sent_at: number }>> {
+      const out = new Map<string, { message_id: string; sent_at: number }>();
+      const byDevice = new Map<string, string[]>();
+      for (const k of keys) {
+        const list = byDevice.get(k.sender_device) ?? [];
+        list.push(k.client_id);
+        byDevice.set(k.sender_device, list);
+      }
+      for (const [device, clientIds] of byDevice) {
+        for (const part of chunks(clientIds, KEY_CHUNK)) {
+          const rows = await tx
+            .selectFrom('sends')
+            .select(['client_id', 'message_id', 'sent_at'])
+            .where('sender_device', '=', device)
+            .where('client_id', 'in', part)
+            .execute();
+          for (const r of rows) out.set(sendKey(device, r.client_id), { message_id: r.message_id, sent_at: r.sent_at });
+        }
+      }
+      return out;
+    },
+
+    /**
+     * Reserves `count` consecutive sequence numbers for each device in one statement and returns
+     * the last one reserved (the device's new last_seq). The row lock this takes in PostgreSQL
+     * serialises writers per device, so sequences commit in order. Devices deleted meanwhile are
+     * absent from the result.
+     */
+    async reserveSeqs(tx: Executor, counts: Map<string, number>): Promise<Map<string, number>> {
+      const out = new Map<string, number>();
+      for (const part of chunks([...counts], KEY_CHUNK)) {
+        const cases = sql.join(
+          part.map(([id, n]) => sql`when ${id} then cast(${n} as integer)`),
+          sql` `,
+        );
+        const ids = sql.join(part.map(([id]) => sql`${id}`));
+        const result = await sql<{ id: string; last_seq: number }>`
+          update devices set last_seq = last_seq + (case id ${cases} end)
+          where id in (${ids}) returning id, last_seq`.execute(tx);
+        for (const r of result.rows) out.set(r.id, Number(r.last_seq));
+      }
+      return out;
+    },
+
+    async insertEnvelopes(tx: Executor, rows: EnvelopeRow[]): Promise<void> {
+      for (const part of chunks(rows, ENVELOPE_CHUNK)) {
+        await tx.insertInto('envelopes').values(part).execute();
+      }
+    },
+
+    /** Cumulative acks: deletes each device's envelopes up to and including its seq. */
+    async deleteAcked(tx: Executor, acks: Map<string, number>): Promise<number> {
+      let deleted = 0;
+      for (const part of chunks([...acks], ACK_CHUNK)) {
+        const result = await tx
+          .deleteFrom('envelopes')
+          .where((eb) => eb.or(part.map(([device, seq]) => eb.and([eb('device_id', '=', device), eb('seq', '<=', seq)]))))
+          .executeTakeFirst();
+        deleted += Number(result.numDeletedRows);
+      }
+      return deleted;
+    },
+
+    /** A page of a device's queue after `afterSeq`, in order. */
+    async readQueue(tx: Executor, deviceId: string, afterSeq: number, limit: number): Promise<EnvelopeRow[]> {
+      return tx
+        .selectFrom('envelopes')
+        .selectAll()
+        .where('device_id', '=', deviceId)
+        .where('seq', '>', afterSeq)
+        .orderBy('seq')
+        .limit(limit)
+        .execute();
+    },
+
+    async lastSeq(tx: Executor, deviceId: string): Promise<number | undefined> {
+      const row = await tx.selectFrom('devices').select('last_seq').where('id', '=', deviceId).executeTakeFirst();
+      return row === undefined ? undefined : Number(row.last_seq);
+    },
+
+    /** Deletes up to `limit` envelopes that expired before `now`; returns how many. */
+    async deleteExpiredEnvelopes(tx: Executor, now: number, limit: number): Promise<number> {
+      const victims = tx
+        .selectFrom('envelopes')
+        .select(['device_id', 'seq'])
+        .where('expires_at', '<', now)
+        .limit(limit)
+        .$asTuple('device_id', 'seq');
+      const result = await tx
+        .deleteFrom('envelopes')
+        .where((eb) => eb(eb.refTuple('device_id', 'seq'), 'in', victims))
+        .executeTakeFirst();
+      return Number(result.numDeletedRows);
+    },
+
+    /** Forgets idempotency keys older than `before` (a retry that late is a new message). */
+    async deleteOldSendKeys(tx: Executor, before: number): Promise<number> {
+      const result = await tx.deleteFrom('sends').where('sent_at', '<', before).executeTakeFirst();
+      return Number(result.numDeletedRows);
+    },
+
+    async countQueued(tx: Executor): Promise<number> {
+      const row = await tx
+        .selectFrom('envelopes')
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .executeTakeFirstOrThrow();
+      return Number(row.n);
+    },
+  };
+}
+
+export function sendKey(senderDevice: string, clientId: string): string {
+  return `${senderDevice}\u0000${clientId}`;
+}
+
+export type DeliveryRepo = ReturnType<typeof createDeliveryRepo>;

@@ -1,0 +1,330 @@
+/**
+ * Reliable 1:1 delivery. Model:
+ * - Every device has one queue of envelopes ordered by a per-device sequence (devices.last_seq).
+ * - A send is committed (idempotency key, one envelope per recipient device) before the sender's
+ *   promise resolves; sends are idempotent on (sender device, client message id).
+ * - After commit, each envelope is published on the bus channel `device:<id>` so the gateway
+ *   holding that device's connection can push it at once; the database stays the source of
+ *   truth, and a gateway that misses or cannot hold an event reads the queue instead.
+ * - Acks are cumulative per device and delete envelopes; they ride the same group commit.
+ * - Envelopes not acked within 30 days expire; idempotency keys are kept as long.
+ */
+import { MAX_PAYLOAD_BYTES } from '@parley/protocol';
+import { AppError, isAppError } from '../../errors.js';
+import type { Bus } from '../../platform/bus.js';
+import type { Clock } from '../../platform/clock.js';
+import type { Db } from '../../platform/db.js';
+import type { Ids } from '../../platform/ids.js';
+import type { Logger } from '../../platform/logger.js';
+import type { DeviceActor } from '../accounts/index.js';
+import { normalizePhone } from '../accounts/index.js';
+import { type DeliveryRepo, type EnvelopeRow, type RecipientRow, sendKey } from './delivery.repo.js';
+import { type BatchSend, createWriteBatcher } from './write-batcher.js';
+
+export const ENVELOPE_TTL_MS = 30 * 24 * 3600 * 1000;
+
+export interface SendInput {
+  clientId: string;
+  /** E.164 phone number or account id. */
+  to: string;
+  /** Standard base64, opaque to the server. */
+  payload: string;
+}
+
+export interface SendResult {
+  message_id: string;
+  sent_at: number;
+  duplicate: boolean;
+}
+
+/** What travels on `device:<id>`: a committed envelope, or a newer connection of the device. */
+export type DeviceEvent =
+  | { type: 'envelope'; envelope: EnvelopeRow }
+  | { type: 'connected'; connectionId: string };
+
+export const deviceChannel = (deviceId: string) => `device:${deviceId}`;
+
+interface QueuedSend {
+  actor: DeviceActor;
+  input: SendInput;
+  recipient: { phone: string } | { accountId: string };
+}
+
+export interface DeliveryServiceDeps {
+  db: Pick<Db, 'kysely'>;
+  repo: DeliveryRepo;
+  clock: Clock;
+  ids: Ids;
+  bus: Pick<Bus, 'publish'>;
+  logger: Logger;
+  maxBatch?: number;
+  maxQueue?: number;
+  onAccepted?(count: number): void;
+  onDelivered?(count: number): void;
+  onQueueDepth?(depth: number): void;
+}
+
+export function createDeliveryService(deps: DeliveryServiceDeps) {
+  const { db, repo, clock, ids, bus, logger } = deps;
+  let closing = false;
+  /**
+   * Highest seq acked per device and not yet committed. Queue reads skip below it so that a
+   * reconnecting device is not sent again what it acked a moment ago.
+   */
+  const pendingAcks = new Map<string, number>();
+
+  const batcher = createWriteBatcher<QueuedSend, SendResult>({
+    maxBatch: deps.maxBatch ?? 2000,
+    maxQueue: deps.maxQueue ?? 50_000,
+    commit,
+    onQueueDepth: deps.onQueueDepth,
+    onError: (e) => logger.error({ err: e }, 'delivery batch failed'),
+  });
+
+  async function commit(batch: BatchSend<QueuedSend, SendResult>[], acks: Map<string, number>): Promise<void> {
+    const now = clock.now();
+    const published: EnvelopeRow[] = [];
+    const results = new Map<BatchSend<QueuedSend, SendResult>, SendResult>();
+    const failures = new Map<BatchSend<QueuedSend, SendResult>, AppError>();
+    let delivered = 0;
+    try {
+      await db.kysely.transaction().execute(async (tx) => {
+        // Any retry of the transaction must start from a clean slate.
+        published.length = 0;
+        results.clear();
+        failures.clear();
+
+        const phones = new Set<string>();
+        const accountIds = new Set<string>();
+        for (const { item } of batch) {
+          if ('phone' in item.recipient) phones.add(item.recipient.phone);
+          else accountIds.add(item.recipient.accountId);
+        }
+        const recipients = indexRecipients(await repo.findRecipients(tx, [...phones], [...accountIds]));
+
+        type Candidate = { send: BatchSend<QueuedSend, SendResult>; account: RecipientAccount; messageId: string };
+        // One candidate per idempotency key; a key repeated inside the batch answers like a retry.
+        const candidates = new Map<string, Candidate>();
+        const repeats: { send: BatchSend<QueuedSend, SendResult>; key: string }[] = [];
+        for (const send of batch) {
+          const r = send.item.recipient;
+          const account = 'phone' in r ? recipients.byPhone.get(r.phone) : recipients.byId.get(r.accountId);
+          if (!account) {
+            failures.set(send, new AppError('RECIPIENT_NOT_FOUND', `No Parley account for "${send.item.input.to}".`));
+            continue;
+          }
+          const key = sendKey(send.item.actor.deviceId, send.item.input.clientId);
+          if (candidates.has(key)) repeats.push({ send, key });
+          else candidates.set(key, { send, account, messageId: ids.newId('msg') });
+        }
+
+        const fresh = await repo.insertSendKeys(
+          tx,
+          [...candidates.values()].map((c) => ({
+            sender_device: c.send.item.actor.deviceId,
+            client_id: c.send.item.input.clientId,
+            message_id: c.messageId,
+            sent_at: now,
+          })),
+        );
+        const created: Candidate[] = [];
+        const retried: Candidate[] = [];
+        for (const [key, c] of candidates) (fresh.has(key) ? created : retried).push(c);
+        const originals = await repo.findSends(
+          tx,
+          retried.map((c) => ({ sender_device: c.send.item.actor.deviceId, client_id: c.send.item.input.clientId })),
+        );
+
+        // Reserve one seq per envelope per device, then hand them out in batch order.
+        const counts = new Map<string, number>();
+        for (const c of created) {
+          for (const device of c.account.devices) {
+            if (device === c.send.item.actor.deviceId) continue;
+            counts.set(device, (counts.get(device) ?? 0) + 1);
+          }
+        }
+        const lastSeqs = await repo.reserveSeqs(tx, counts);
+        const nextSeq = new Map<string, number>();
+        for (const [device, last] of lastSeqs) nextSeq.set(device, last - (counts.get(device) ?? 0) + 1);
+
+        const envelopes: EnvelopeRow[] = [];
+        const byKey = new Map<string, SendResult>();
+        for (const c of created) {
+          const { actor, input } = c.send.item;
+          for (const device of c.account.devices) {
+            if (device === actor.deviceId) continue;
+            const seq = nextSeq.get(device);
+            if (seq === undefined) continue; // logged out meanwhile
+            nextSeq.set(device, seq + 1);
+            envelopes.push({
+              device_id: device,
+              seq,
+              message_id: c.messageId,
+              sender_account: actor.accountId,
+              sender_device: actor.deviceId,
+              sender_phone: actor.phone,
+              sent_at: now,
+              expires_at: now + ENVELOPE_TTL_MS,
+              payload: input.payload,
+            });
+          }
+          const result = { message_id: c.messageId, sent_at: now, duplicate: false };
+          results.set(c.send, result);
+          byKey.set(sendKey(actor.deviceId, input.clientId), result);
+        }
+        for (const c of retried) {
+          const key = sendKey(c.send.item.actor.deviceId, c.send.item.input.clientId);
+          const original = originals.get(key);
+          if (!original) {
+            failures.set(c.send, new AppError('INTERNAL_ERROR', 'The original of a retried send vanished.'));
+            continue;
+          }
+          const result = { ...original, duplicate: true };
+          results.set(c.send, result);
+          byKey.set(key, result);
+        }
+        for (const { send, key } of repeats) {
+          const first = byKey.get(key);
+          if (first) results.set(send, { ...first, duplicate: true });
+          else failures.set(send, new AppError('INTERNAL_ERROR', 'The original of a repeated send failed.'));
+        }
+        await repo.insertEnvelopes(tx, envelopes);
+        if (acks.size > 0) delivered = await repo.deleteAcked(tx, acks);
+        published.push(...envelopes);
+      });
+    } catch (e: unknown) {
+      logger.error({ err: e, sends: batch.length }, 'delivery commit failed');
+      const error = new AppError('STORAGE_UNAVAILABLE', 'The message could not be stored; retry later.', undefined, {
+        cause: e,
+      });
+      for (const send of batch) send.reject(error);
+      // Acks are dropped: the envelopes stay queued and are delivered again (at-least-once).
+      forgetAcks(acks);
+      return;
+    }
+
+    forgetAcks(acks);
+    for (const [send, error] of failures) send.reject(error);
+    let accepted = 0;
+    for (const [send, result] of results) {
+      if (!result.duplicate) accepted++;
+      send.resolve(result);
+    }
+    for (const envelope of published) {
+      bus.publish(deviceChannel(envelope.device_id), { type: 'envelope', envelope } satisfies DeviceEvent);
+    }
+    if (accepted > 0) deps.onAccepted?.(accepted);
+    if (delivered > 0) deps.onDelivered?.(delivered);
+  }
+
+  function forgetAcks(acks: Map<string, number>): void {
+    for (const [device, seq] of acks) {
+      if (pendingAcks.get(device) === seq) pendingAcks.delete(device);
+    }
+  }
+
+  function parseRecipient(to: string): QueuedSend['recipient'] {
+    if (to.startsWith('acc_')) return { accountId: to };
+    const phone = normalizePhone(to);
+    if (!phone) {
+      throw new AppError('PHONE_INVALID', `"${to}" is neither an E.164 phone number nor an account id.`);
+    }
+    return { phone };
+  }
+
+  return {
+    /** Stores a message for every device of the recipient; resolves once it is committed. */
+    async send(actor: DeviceActor, input: SendInput): Promise<SendResult> {
+      if (base64DecodedLength(input.payload) > MAX_PAYLOAD_BYTES) {
+        throw new AppError('PAYLOAD_TOO_LARGE', `Payloads are limited to ${MAX_PAYLOAD_BYTES} bytes.`, {
+          max_bytes: MAX_PAYLOAD_BYTES,
+        });
+      }
+      const recipient = parseRecipient(input.to);
+      if (closing) throw new AppError('SERVER_BUSY', 'The server is shutting down; retry on another connection.');
+      const pending = batcher.enqueueSend({ actor, input, recipient });
+      if (!pending) {
+        throw new AppError('SERVER_BUSY', 'The server is at capacity; retry shortly with the same id.', {
+          retry_after_ms: 100,
+        });
+      }
+      return pending;
+    },
+
+    /** Cumulative ack: every envelope of the device up to seq is delivered and may go. */
+    ack(deviceId: string, seq: number): void {
+      if ((pendingAcks.get(deviceId) ?? 0) < seq) pendingAcks.set(deviceId, seq);
+      batcher.enqueueAck(deviceId, seq);
+    },
+
+    /** The next page of a device's queue after `afterSeq`, skipping what was just acked. */
+    async readQueue(deviceId: string, afterSeq: number, limit: number): Promise<EnvelopeRow[]> {
+      const from = Math.max(afterSeq, pendingAcks.get(deviceId) ?? 0);
+      return repo.readQueue(db.kysely, deviceId, from, limit);
+    },
+
+    /** The highest seq ever assigned to the device (0 when none; undefined when it is gone). */
+    async lastSeq(deviceId: string): Promise<number | undefined> {
+      return repo.lastSeq(db.kysely, deviceId);
+    },
+
+    /** Deletes expired envelopes and idempotency keys, in bounded steps. */
+    async expire(): Promise<{ envelopes: number; sendKeys: number }> {
+      const now = clock.now();
+      let envelopes = 0;
+      for (;;) {
+        const n = await repo.deleteExpiredEnvelopes(db.kysely, now, 5000);
+        envelopes += n;
+        if (n < 5000) break;
+      }
+      const sendKeys = await repo.deleteOldSendKeys(db.kysely, now - ENVELOPE_TTL_MS);
+      return { envelopes, sendKeys };
+    },
+
+    async countQueued(): Promise<number> {
+      return repo.countQueued(db.kysely);
+    },
+
+    get writeQueueDepth(): number {
+      return batcher.depth;
+    },
+
+    /** Refuses new sends and waits for everything queued to commit. */
+    async close(): Promise<void> {
+      closing = true;
+      await batcher.drain();
+    },
+  };
+}
+
+interface RecipientAccount {
+  accountId: string;
+  devices: string[];
+}
+
+function indexRecipients(rows: RecipientRow[]) {
+  const byPhone = new Map<string, RecipientAccount>();
+  const byId = new Map<string, RecipientAccount>();
+  for (const row of rows) {
+    let account = byId.get(row.account_id);
+    if (!account) {
+      account = { accountId: row.account_id, devices: [] };
+      byId.set(row.account_id, account);
+      byPhone.set(row.phone, account);
+    }
+    if (row.device_id && !account.devices.includes(row.device_id)) account.devices.push(row.device_id);
+  }
+  return { byPhone, byId };
+}
+
+/** Decoded size of standard base64 without decoding it. */
+export function base64DecodedLength(b64: string): number {
+  const padding = b64.endsWith('==') ? 2 : b64.endsWith('=') ? 1 : 0;
+  return Math.floor((b64.length * 3) / 4) - padding;
+}
+
+export function isRetryable(e: unknown): boolean {
+  return isAppError(e) && (e.code === 'SERVER_BUSY' || e.code === 'STORAGE_UNAVAILABLE');
+}
+
+export type DeliveryService = ReturnType<typeof createDeliveryService>;

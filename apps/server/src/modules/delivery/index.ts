@@ -1,0 +1,19 @@
+/** The delivery module: per-device queues, group commit, expiry. The only import others use. */
+import { createDeliveryRepo } from './delivery.repo.js';
+import { createDeliveryService, type DeliveryServiceDeps } from './delivery.service.js';
+
+export type { EnvelopeRow } from './delivery.repo.js';
+export {
+  base64DecodedLength,
+  type DeliveryService,
+  type DeviceEvent,
+  deviceChannel,
+  ENVELOPE_TTL_MS,
+  type SendInput,
+  type SendResult,
+} from './delivery.service.js';
+
+export function createDeliveryModule(deps: Omit<DeliveryServiceDeps, 'repo'>) {
+  const repo = createDeliveryRepo();
+  return { repo, service: createDeliveryService({ ...deps, repo }) };
+}

@@ -1,0 +1,72 @@
+/**
+ * Builds real services over a test database with hand-driven time and captured codes.
+ * Each test makes its own rows through `newPerson()`.
+ */
+import type { Logger } from '../../src/platform/logger.js';
+import { createAccountsModule } from '../../src/modules/accounts/index.js';
+import { createDeliveryModule, type DeviceEvent } from '../../src/modules/delivery/index.js';
+import { createMemoryBus } from '../../src/platform/bus.js';
+import { createManualClock } from '../../src/platform/clock.js';
+import { createIds } from '../../src/platform/ids.js';
+import { createLogger } from '../../src/platform/logger.js';
+import { createMemoryRateLimiter } from '../../src/platform/rate-limit.js';
+import type { CodeSender } from '../../src/platform/sms.js';
+import type { StorageContext } from './storage.js';
+
+let phoneCounter = 0;
+/** A fresh, possible E.164 number in the fictional +1 555 range, unique per process. */
+export function newPhone(): string {
+  phoneCounter++;
+  const tail = String((process.pid * 1000 + phoneCounter) % 10_000_000).padStart(7, '0');
+  return `+1555${tail}`;
+}
+
+export function createTestContext(storage: StorageContext) {
+  const clock = createManualClock(Date.now());
+  const logger: Logger = createLogger('silent');
+  const bus = createMemoryBus((e) => {
+    throw e;
+  });
+  const ids = createIds(clock);
+  const codes: { phone: string; code: string }[] = [];
+  const codeSender: CodeSender = {
+    async sendCode(phone, code) {
+      codes.push({ phone, code });
+    },
+  };
+  const accounts = createAccountsModule({
+    db: storage.db,
+    clock,
+    ids,
+    bus,
+    codeSender,
+    rateLimiter: createMemoryRateLimiter,
+    otpKey: 'test-otp-key-that-is-long-enough-0123456789',
+    logger,
+  });
+  const delivery = createDeliveryModule({ db: storage.db, clock, ids, bus, logger });
+  const events: { channel: string; event: DeviceEvent }[] = [];
+
+  return {
+    clock,
+    bus,
+    codes,
+    accounts: accounts.service,
+    delivery: delivery.service,
+    events,
+    /** Records every event published on a device's channel. */
+    watchDevice(deviceId: string) {
+      return bus.subscribe(`device:${deviceId}`, (event) =>
+        events.push({ channel: `device:${deviceId}`, event: event as DeviceEvent }),
+      );
+    },
+    async newPerson(name = 'Person') {
+      const phone = newPhone();
+      const created = await accounts.service.createAccount({ phone, name });
+      const actor = { accountId: created.account_id, deviceId: created.device_id, phone };
+      return { ...created, phone, actor };
+    },
+  };
+}
+
+export type TestContext = ReturnType<typeof createTestContext>;

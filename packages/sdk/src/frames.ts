@@ -1,0 +1,96 @@
+/**
+ * Reading server frames. The server is trusted but not infallible, and the frames arrive as
+ * untyped JSON, so each known op is checked for the fields the SDK relies on before it is
+ * narrowed to its protocol type. Unknown ops are skipped, so a newer server can add frames
+ * without breaking older clients.
+ */
+import type { ClientFrame, ErrorFrame, ServerFrame } from '@parley/protocol';
+import { errorFromWire, ParleyError } from './errors.js';
+
+/**
+ * An `error` frame carries its error as a ParleyError already, so a code this SDK version does
+ * not know survives (as UNKNOWN_ERROR with `details.server_code`) instead of being mistyped.
+ */
+export interface ErrorFrameParsed {
+  op: 'error';
+  /** The client message id of the send this error answers; absent for connection-level errors. */
+  id?: string;
+  error: ParleyError;
+}
+
+export type ParsedServerFrame = Exclude<ServerFrame, ErrorFrame> | ErrorFrameParsed;
+
+type Json = Record<string, unknown>;
+
+const isString = (v: unknown): v is string => typeof v === 'string';
+const isNumber = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
+const isSeq = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v > 0;
+const isRecord = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+function malformed(op: string, raw: string): ParleyError {
+  return new ParleyError('PROTOCOL_ERROR', `Malformed '${op}' frame from server`, {
+    details: { frame: raw.slice(0, 200) },
+  });
+}
+
+/**
+ * Parses one WebSocket message. Returns null for an op this SDK does not know; throws a
+ * PROTOCOL_ERROR ParleyError for binary data, bad JSON or a known op with missing fields.
+ */
+export function parseServerFrame(data: unknown): ParsedServerFrame | null {
+  if (!isString(data)) {
+    throw new ParleyError('PROTOCOL_ERROR', 'Server sent a binary frame; the protocol is JSON text only');
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(data);
+  } catch (cause: unknown) {
+    throw new ParleyError('PROTOCOL_ERROR', 'Server sent a frame that is not JSON', { cause });
+  }
+  if (!isRecord(value) || !isString(value.op)) throw malformed('?', data);
+  const f = value;
+  switch (f.op) {
+    case 'welcome':
+      if (!isNumber(f.v) || !isString(f.account_id) || !isString(f.device_id)) throw malformed(f.op, data);
+      if (!isNumber(f.heartbeat_ms) || !isNumber(f.max_payload_bytes)) throw malformed(f.op, data);
+      return {
+        op: 'welcome',
+        v: f.v,
+        account_id: f.account_id,
+        device_id: f.device_id,
+        heartbeat_ms: f.heartbeat_ms,
+        max_payload_bytes: f.max_payload_bytes,
+      };
+    case 'msg':
+      if (!isSeq(f.seq) || !isString(f.message_id) || !isString(f.from) || !isString(f.payload)) {
+        throw malformed(f.op, data);
+      }
+      if (!isString(f.from_account) || !isString(f.from_device) || !isNumber(f.sent_at)) throw malformed(f.op, data);
+      return {
+        op: 'msg',
+        seq: f.seq,
+        message_id: f.message_id,
+        from: f.from,
+        from_account: f.from_account,
+        from_device: f.from_device,
+        sent_at: f.sent_at,
+        payload: f.payload,
+      };
+    case 'sent':
+      if (!isString(f.id) || !isString(f.message_id) || !isNumber(f.sent_at)) throw malformed(f.op, data);
+      return { op: 'sent', id: f.id, message_id: f.message_id, sent_at: f.sent_at, duplicate: f.duplicate === true };
+    case 'synced':
+      return { op: 'synced' };
+    case 'pong':
+      return isNumber(f.t) ? { op: 'pong', t: f.t } : { op: 'pong' };
+    case 'error':
+      if (!isString(f.code)) throw malformed(f.op, data);
+      return isString(f.id) ? { op: 'error', id: f.id, error: errorFromWire(f) } : { op: 'error', error: errorFromWire(f) };
+    default:
+      return null;
+  }
+}
+
+export function encodeClientFrame(frame: ClientFrame): string {
+  return JSON.stringify(frame);
+}

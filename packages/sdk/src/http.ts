@@ -1,0 +1,122 @@
+/**
+ * The REST half of the SDK: a fetch wrapper that turns non-2xx answers into ParleyErrors, the two
+ * sign-in calls (which need no token) and the signed-in account calls.
+ */
+import type { DeviceView, ProfileView, RequestCodeResponse, VerifyCodeResponse } from '@parley/protocol';
+import { errorFromResponseBody, ParleyError } from './errors.js';
+import { normalizeBaseUrl } from './socket.js';
+
+export type FetchLike = typeof fetch;
+
+export interface HttpOptions {
+  baseUrl: string;
+  token?: string;
+  /** Defaults to the global fetch; pass one to add proxies, logging or a test double. */
+  fetch?: FetchLike;
+}
+
+export type HttpMethod = 'GET' | 'POST' | 'PATCH' | 'DELETE';
+
+export function createHttp(options: HttpOptions) {
+  const base = normalizeBaseUrl(options.baseUrl);
+
+  /**
+   * One JSON request under `/api/v1`. The response type is trusted rather than validated: the
+   * shapes come from the shared protocol package the server presents with.
+   */
+  async function request<T>(method: HttpMethod, path: string, body?: unknown): Promise<T> {
+    const doFetch = options.fetch ?? globalThis.fetch;
+    const headers: Record<string, string> = { accept: 'application/json' };
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    if (options.token !== undefined) headers.authorization = `Bearer ${options.token}`;
+    let response: Response;
+    let text: string;
+    try {
+      // Called as a plain function: browsers throw "Illegal invocation" if fetch's `this` is not window.
+      response = await doFetch(`${base}/api/v1${path}`, {
+        method,
+        headers,
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      });
+      text = await response.text();
+    } catch (cause: unknown) {
+      throw new ParleyError('NETWORK_ERROR', `${method} ${path} failed: could not reach the server`, { cause });
+    }
+    let parsed: unknown;
+    try {
+      parsed = text === '' ? undefined : JSON.parse(text);
+    } catch (cause: unknown) {
+      if (!response.ok) throw errorFromResponseBody(undefined, response.status);
+      throw new ParleyError('PROTOCOL_ERROR', `${method} ${path} answered with invalid JSON`, {
+        status: response.status,
+        cause,
+      });
+    }
+    if (!response.ok) throw errorFromResponseBody(parsed, response.status);
+    return parsed as T;
+  }
+
+  return { request };
+}
+
+export type Http = ReturnType<typeof createHttp>;
+
+export interface AuthCallOptions {
+  fetch?: FetchLike;
+}
+
+/** Asks the server to text a one-time code to `phone` (E.164). */
+export function requestCode(baseUrl: string, phone: string, options: AuthCallOptions = {}): Promise<RequestCodeResponse> {
+  return createHttp({ baseUrl, ...options }).request('POST', '/auth/code', { phone });
+}
+
+export interface VerifyCodeInput {
+  phone: string;
+  code: string;
+  /** Shown in the account's device list, e.g. "Firefox on Linux". */
+  deviceName?: string;
+}
+
+/** Trades a one-time code for a device token (creating the account on first sign-in). */
+export function verifyCode(
+  baseUrl: string,
+  input: VerifyCodeInput,
+  options: AuthCallOptions = {},
+): Promise<VerifyCodeResponse> {
+  const body = { phone: input.phone, code: input.code, ...(input.deviceName ? { device_name: input.deviceName } : {}) };
+  return createHttp({ baseUrl, ...options }).request('POST', '/auth/verify', body);
+}
+
+export interface UpdateProfileInput {
+  displayName?: string;
+  about?: string;
+}
+
+export interface LogoutResponse {
+  /** Device ids whose tokens were revoked. */
+  logged_out: string[];
+}
+
+/** The calls that need a device token. */
+export function createAccountApi(http: Pick<Http, 'request'>) {
+  return {
+    me: () => http.request<ProfileView>('GET', '/me'),
+    updateProfile(input: UpdateProfileInput): Promise<ProfileView> {
+      const body: { display_name?: string; about?: string } = {};
+      if (input.displayName !== undefined) body.display_name = input.displayName;
+      if (input.about !== undefined) body.about = input.about;
+      return http.request('PATCH', '/me', body);
+    },
+    /** By account id (`acc_…`) or E.164 phone number. */
+    getProfile: (idOrPhone: string) =>
+      http.request<ProfileView>('GET', `/accounts/${encodeURIComponent(idOrPhone)}`),
+    listDevices: async (): Promise<DeviceView[]> =>
+      (await http.request<{ devices: DeviceView[] }>('GET', '/devices')).devices,
+    logoutDevice: (deviceId: string) =>
+      http.request<LogoutResponse>('DELETE', `/devices/${encodeURIComponent(deviceId)}`),
+    logout: () => http.request<LogoutResponse>('POST', '/auth/logout'),
+    logoutAll: () => http.request<LogoutResponse>('POST', '/auth/logout-all'),
+  };
+}
+
+export type AccountApi = ReturnType<typeof createAccountApi>;

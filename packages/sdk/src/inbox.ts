@@ -1,0 +1,231 @@
+/**
+ * The receive pipeline: ordered delivery to the app, duplicate suppression and coalesced acks.
+ *
+ * Model: the server keeps a per-device queue numbered by a monotonic `seq` and resends every
+ * envelope it has not seen acked, so delivery is at-least-once; this inbox turns that into
+ * "each message handed to the app once, in seq order" for as long as `lastHandledSeq` is kept
+ * (in memory, or persisted by the app and passed back in).
+ *
+ * Invariants:
+ * - Handlers see one message at a time, in seq order; the next waits until every handler of the
+ *   previous one has settled. Only then does the message count as handled.
+ * - An ack never covers a seq that was not handled, because acks delete envelopes on the server.
+ * - `lastHandledSeq ≤ highestQueuedSeq`: a frame at or below the first is a redelivery of something
+ *   handled (ack it again); one between the two is already queued (it is acked once handled).
+ * - While no handler is subscribed, messages wait rather than being dropped or acked.
+ */
+import type { MessageFrame } from '@parley/protocol';
+import { createLruSet } from './dedupe.js';
+import { ParleyError } from './errors.js';
+import { decodeText } from './payload.js';
+import type { Scheduler, TimerHandle } from './scheduler.js';
+
+export interface ReceivedMessage {
+  /** This device's queue position; persist the client's `lastHandledSeq`, not this, to resume. */
+  seq: number;
+  messageId: string;
+  /** Sender's E.164 phone number. */
+  from: string;
+  fromAccount: string;
+  fromDevice: string;
+  /** Epoch milliseconds at which the server committed the message. */
+  sentAt: number;
+  /** Standard base64 of the opaque payload bytes. */
+  payload: string;
+  /** The text when the payload is a Parley text message, else undefined. */
+  text: string | undefined;
+}
+
+export type MessageHandler = (message: ReceivedMessage) => void | Promise<void>;
+
+/** Ack when this many messages are handled but unacked… */
+export const ACK_BATCH = 64;
+/** …or this long after the first of them, whichever comes first. */
+export const ACK_DELAY_MS = 20;
+
+export interface InboxDeps {
+  scheduler: Scheduler;
+  /** Sends a cumulative ack; returns false when no socket can carry it now. */
+  sendAck(seq: number): boolean;
+  /** A handler threw or rejected; the message has still been counted as handled. */
+  onHandlerError(error: ParleyError): void;
+  /** Every message queued before the `synced` frame of connection `connectionId` is handled. */
+  onSynced(connectionId: number): void;
+  dedupeSize: number;
+  lastHandledSeq?: number;
+}
+
+type Item = { kind: 'msg'; frame: MessageFrame } | { kind: 'synced'; connectionId: number };
+
+function toReceived(frame: MessageFrame): ReceivedMessage {
+  return {
+    seq: frame.seq,
+    messageId: frame.message_id,
+    from: frame.from,
+    fromAccount: frame.from_account,
+    fromDevice: frame.from_device,
+    sentAt: frame.sent_at,
+    payload: frame.payload,
+    text: decodeText(frame.payload),
+  };
+}
+
+export function createInbox(deps: InboxDeps) {
+  const handlers = new Set<MessageHandler>();
+  const seenIds = createLruSet(deps.dedupeSize);
+  let queue: Item[] = [];
+  let lastHandled = Math.max(0, deps.lastHandledSeq ?? 0);
+  let highestQueued = lastHandled;
+  let deliveringSeq = 0;
+  /** Highest seq acked on the current connection; reset per connection since acks may be lost with it. */
+  let ackedSeq = 0;
+  let unacked = 0;
+  let connected = false;
+  let draining = false;
+  let stopped = false;
+  let ackTimer: TimerHandle | undefined;
+
+  function cancelAckTimer(): void {
+    if (ackTimer !== undefined) deps.scheduler.clearTimeout(ackTimer);
+    ackTimer = undefined;
+  }
+
+  function flushAck(): void {
+    cancelAckTimer();
+    if (!connected || lastHandled <= ackedSeq) return;
+    if (deps.sendAck(lastHandled)) {
+      ackedSeq = lastHandled;
+      unacked = 0;
+    }
+  }
+
+  function scheduleAck(): void {
+    if (!connected) return;
+    if (unacked >= ACK_BATCH) flushAck();
+    else ackTimer ??= deps.scheduler.setTimeout(flushAck, ACK_DELAY_MS);
+  }
+
+  async function deliver(frame: MessageFrame): Promise<void> {
+    deliveringSeq = frame.seq;
+    // The same message under a new seq is skipped, yet still counted as handled so it is acked.
+    if (!seenIds.has(frame.message_id)) {
+      seenIds.add(frame.message_id);
+      const message = toReceived(frame);
+      for (const handler of [...handlers]) {
+        try {
+          await handler(message);
+        } catch (cause: unknown) {
+          deps.onHandlerError(
+            new ParleyError('HANDLER_FAILED', `onMessage handler failed for message ${frame.message_id}`, {
+              cause,
+              details: { seq: frame.seq, message_id: frame.message_id },
+            }),
+          );
+        }
+      }
+    }
+    lastHandled = frame.seq;
+    deliveringSeq = 0;
+    unacked++;
+    scheduleAck();
+  }
+
+  /** Runs until the queue is empty or blocked; never rejects (handler errors are reported). */
+  async function drain(): Promise<void> {
+    if (draining) return;
+    draining = true;
+    try {
+      for (;;) {
+        const item = queue[0];
+        if (stopped || item === undefined) return;
+        if (item.kind === 'msg' && handlers.size === 0) return;
+        queue.shift();
+        if (item.kind === 'synced') {
+          flushAck();
+          deps.onSynced(item.connectionId);
+        } else {
+          await deliver(item.frame);
+        }
+      }
+    } finally {
+      draining = false;
+    }
+  }
+
+  return {
+    get lastHandledSeq(): number {
+      return lastHandled;
+    },
+
+    /** Messages received but not yet handed to the app. */
+    get backlog(): number {
+      return queue.filter((item) => item.kind === 'msg').length;
+    },
+
+    subscribe(handler: MessageHandler): () => void {
+      // Wrapped so one function subscribed twice is called twice and unsubscribed independently.
+      const entry: MessageHandler = (m) => handler(m);
+      handlers.add(entry);
+      void drain();
+      return () => {
+        handlers.delete(entry);
+      };
+    },
+
+    receive(frame: MessageFrame): void {
+      if (stopped) return;
+      if (frame.seq <= lastHandled) {
+        // The server resent something already handled, so it has not seen our ack: ack again.
+        if (lastHandled > ackedSeq) {
+          unacked++;
+          scheduleAck();
+        }
+        return;
+      }
+      if (frame.seq <= highestQueued) return;
+      highestQueued = frame.seq;
+      queue.push({ kind: 'msg', frame });
+      void drain();
+    },
+
+    /** Queues the marker behind the backlog, so "synced" means "backlog handled", not just "sent". */
+    synced(connectionId: number): void {
+      if (stopped) return;
+      queue.push({ kind: 'synced', connectionId });
+      void drain();
+    },
+
+    /** After `welcome`: re-acks everything handled so far, which may have been lost with the old socket. */
+    onConnected(): void {
+      connected = true;
+      ackedSeq = 0;
+      unacked = 0;
+      flushAck();
+    },
+
+    onDisconnected(): void {
+      connected = false;
+      cancelAckTimer();
+    },
+
+    flushAck,
+
+    /**
+     * Drops messages not yet handed to the app (the server still holds them, unacked) so that
+     * another connection of this device owns them. The message being handled, if any, finishes.
+     */
+    clear(): void {
+      queue = [];
+      highestQueued = Math.max(lastHandled, deliveringSeq);
+    },
+
+    /** Clears and stops for good: nothing more is handed to the app. */
+    stop(): void {
+      stopped = true;
+      queue = [];
+      cancelAckTimer();
+    },
+  };
+}
+
+export type Inbox = ReturnType<typeof createInbox>;
