@@ -2,6 +2,7 @@
  * Builds real services over a test database with hand-driven time and captured codes.
  * Each test makes its own rows through `newPerson()`.
  */
+import { AppError } from '../../src/errors.js';
 import type { Logger } from '../../src/platform/logger.js';
 import { createAccountsModule } from '../../src/modules/accounts/index.js';
 import { createDeliveryModule, type DeviceEvent } from '../../src/modules/delivery/index.js';
@@ -29,8 +30,10 @@ export function createTestContext(storage: StorageContext) {
   });
   const ids = createIds(clock);
   const codes: { phone: string; code: string }[] = [];
+  const sms = { down: false };
   const codeSender: CodeSender = {
     async sendCode(phone, code) {
+      if (sms.down) throw new AppError('SMS_DELIVERY_FAILED', 'The SMS gateway answered 503.');
       codes.push({ phone, code });
     },
   };
@@ -51,6 +54,8 @@ export function createTestContext(storage: StorageContext) {
     clock,
     bus,
     codes,
+    /** Set `sms.down = true` to make the SMS gateway fail. */
+    sms,
     accounts: accounts.service,
     delivery: delivery.service,
     events,

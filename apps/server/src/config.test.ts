@@ -1,0 +1,38 @@
+import { describe, expect, it } from 'vitest';
+import { parseConfig } from './config.js';
+
+describe('parseConfig', () => {
+  it('defaults to the embedded single-process setup', () => {
+    const result = parseConfig({}, '/srv/parley');
+    expect(result).toEqual({
+      ok: true,
+      config: expect.objectContaining({
+        host: '127.0.0.1',
+        port: 8080,
+        dataDir: '/srv/parley/data',
+        databaseUrl: undefined,
+        roles: ['api', 'gateway', 'worker'],
+        sqliteSync: 'full',
+      }),
+    });
+  });
+
+  it('treats empty variables as unset and dedupes roles', () => {
+    const result = parseConfig({ PARLEY_PORT: '', PARLEY_ROLES: 'gateway, gateway,api' }, '/x');
+    expect(result.ok && result.config.port).toBe(8080);
+    expect(result.ok && result.config.roles).toEqual(['gateway', 'api']);
+  });
+
+  it('lists every problem with a hint', () => {
+    const result = parseConfig(
+      { PARLEY_PORT: 'eighty', DATABASE_URL: 'mysql://x', PARLEY_ROLES: 'api,chef', PARLEY_SQLITE_SYNC: 'off' },
+      '/x',
+    );
+    expect(result.ok).toBe(false);
+    if (result.ok) return;
+    expect(result.problems).toHaveLength(4);
+    expect(result.problems.join('\n')).toMatch(/PARLEY_PORT="eighty".*hint: use a port number/);
+    expect(result.problems.join('\n')).toMatch(/DATABASE_URL="mysql:\/\/x".*postgres:\/\//);
+    expect(result.problems.join('\n')).toMatch(/PARLEY_ROLES="api,chef".*hint/);
+  });
+});
