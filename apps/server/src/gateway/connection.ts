@@ -399,6 +399,8 @@ export class DeviceConnection {
 
   close(code: number, reason: string): void {
     if (this.phase === 'closed') return;
+    // A paused socket would never read the peer's close reply and the handshake would hang.
+    if (this.ws.isPaused) this.ws.resume();
     this.ws.close(code, reason);
     this.onClose();
   }

@@ -33,6 +33,8 @@ export function postgresAvailable(): Promise<boolean> {
 }
 
 const available = await postgresAvailable();
+/** Whether the PostgreSQL suites run (always true under CI=true, or the import throws). */
+export const PG_AVAILABLE = available;
 if (!available && REQUIRED) {
   throw new Error(`CI=true requires PostgreSQL for the medium tests, but ${PG_ADMIN_URL} does not answer.`);
 }
