@@ -87,6 +87,10 @@ export function createModules(p: Platform) {
     onAccepted: (n) => p.metrics.messagesAccepted.inc(n),
     onDelivered: (n) => p.metrics.messagesDelivered.inc(n),
     onQueueDepth: (n) => p.metrics.writeQueue.set(n),
+    onCommit: (sends, seconds) => {
+      p.metrics.commitBatch.observe(sends);
+      p.metrics.commitDuration.observe(seconds);
+    },
   });
   return { accounts: accounts.service, delivery: delivery.service };
 }

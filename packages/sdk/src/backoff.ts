@@ -13,7 +13,11 @@ export interface BackoffOptions {
 export const DEFAULT_BACKOFF: BackoffOptions = { minDelayMs: 250, maxDelayMs: 30_000 };
 
 /** The delay before retry number `attempt` (0-based). `random` returns a value in [0, 1). */
-export function backoffDelay(attempt: number, options: BackoffOptions, random: () => number = Math.random): number {
+export function backoffDelay(
+  attempt: number,
+  options: BackoffOptions,
+  random: () => number = Math.random,
+): number {
   const min = Math.max(0, options.minDelayMs);
   const max = Math.max(min, options.maxDelayMs);
   // Cap the exponent: 2^31 already exceeds any sane max, and larger values overflow to Infinity.

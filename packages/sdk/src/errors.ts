@@ -73,7 +73,8 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 export function errorFromWire(raw: unknown, status?: number): ParleyError {
   const body = isRecord(raw) ? raw : {};
   const rawCode = typeof body.code === 'string' ? body.code : undefined;
-  const message = typeof body.message === 'string' ? body.message : `Request failed${status ? ` (${status})` : ''}`;
+  const message =
+    typeof body.message === 'string' ? body.message : `Request failed${status ? ` (${status})` : ''}`;
   const details = isRecord(body.details) ? body.details : undefined;
   const requestId = typeof body.request_id === 'string' ? body.request_id : undefined;
   if (rawCode !== undefined && isErrorCode(rawCode)) {

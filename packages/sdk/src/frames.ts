@@ -65,7 +65,8 @@ export function parseServerFrame(data: unknown): ParsedServerFrame | null {
       if (!isSeq(f.seq) || !isString(f.message_id) || !isString(f.from) || !isString(f.payload)) {
         throw malformed(f.op, data);
       }
-      if (!isString(f.from_account) || !isString(f.from_device) || !isNumber(f.sent_at)) throw malformed(f.op, data);
+      if (!isString(f.from_account) || !isString(f.from_device) || !isNumber(f.sent_at))
+        throw malformed(f.op, data);
       return {
         op: 'msg',
         seq: f.seq,
@@ -78,14 +79,22 @@ export function parseServerFrame(data: unknown): ParsedServerFrame | null {
       };
     case 'sent':
       if (!isString(f.id) || !isString(f.message_id) || !isNumber(f.sent_at)) throw malformed(f.op, data);
-      return { op: 'sent', id: f.id, message_id: f.message_id, sent_at: f.sent_at, duplicate: f.duplicate === true };
+      return {
+        op: 'sent',
+        id: f.id,
+        message_id: f.message_id,
+        sent_at: f.sent_at,
+        duplicate: f.duplicate === true,
+      };
     case 'synced':
       return { op: 'synced' };
     case 'pong':
       return isNumber(f.t) ? { op: 'pong', t: f.t } : { op: 'pong' };
     case 'error':
       if (!isString(f.code)) throw malformed(f.op, data);
-      return isString(f.id) ? { op: 'error', id: f.id, error: errorFromWire(f) } : { op: 'error', error: errorFromWire(f) };
+      return isString(f.id)
+        ? { op: 'error', id: f.id, error: errorFromWire(f) }
+        : { op: 'error', error: errorFromWire(f) };
     default:
       return null;
   }

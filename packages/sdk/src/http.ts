@@ -40,7 +40,9 @@ export function createHttp(options: HttpOptions) {
       });
       text = await response.text();
     } catch (cause: unknown) {
-      throw new ParleyError('NETWORK_ERROR', `${method} ${path} failed: could not reach the server`, { cause });
+      throw new ParleyError('NETWORK_ERROR', `${method} ${path} failed: could not reach the server`, {
+        cause,
+      });
     }
     let parsed: unknown;
     try {
@@ -66,7 +68,11 @@ export interface AuthCallOptions {
 }
 
 /** Asks the server to text a one-time code to `phone` (E.164). */
-export function requestCode(baseUrl: string, phone: string, options: AuthCallOptions = {}): Promise<RequestCodeResponse> {
+export function requestCode(
+  baseUrl: string,
+  phone: string,
+  options: AuthCallOptions = {},
+): Promise<RequestCodeResponse> {
   return createHttp({ baseUrl, ...options }).request('POST', '/auth/code', { phone });
 }
 
@@ -83,7 +89,11 @@ export function verifyCode(
   input: VerifyCodeInput,
   options: AuthCallOptions = {},
 ): Promise<VerifyCodeResponse> {
-  const body = { phone: input.phone, code: input.code, ...(input.deviceName ? { device_name: input.deviceName } : {}) };
+  const body = {
+    phone: input.phone,
+    code: input.code,
+    ...(input.deviceName ? { device_name: input.deviceName } : {}),
+  };
   return createHttp({ baseUrl, ...options }).request('POST', '/auth/verify', body);
 }
 

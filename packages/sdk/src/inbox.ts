@@ -10,6 +10,9 @@
  * - Handlers see one message at a time, in seq order; the next waits until every handler of the
  *   previous one has settled. Only then does the message count as handled.
  * - An ack never covers a seq that was not handled, because acks delete envelopes on the server.
+ * - An ack never exceeds the highest seq received on the current connection: the server clamps
+ *   acks to what that connection sent, so a higher ack would be partly ignored, and believing
+ *   it took effect would leave redelivered duplicates unacked and the server's window stuck.
  * - `lastHandledSeq ≤ highestQueuedSeq`: a frame at or below the first is a redelivery of something
  *   handled (ack it again); one between the two is already queued (it is acked once handled).
  * - While no handler is subscribed, messages wait rather than being dropped or acked.
@@ -77,6 +80,8 @@ export function createInbox(deps: InboxDeps) {
   let lastHandled = Math.max(0, deps.lastHandledSeq ?? 0);
   let highestQueued = lastHandled;
   let deliveringSeq = 0;
+  /** Highest seq received on the current connection (duplicates included); caps every ack. */
+  let receivedSeq = 0;
   /** Highest seq acked on the current connection; reset per connection since acks may be lost with it. */
   let ackedSeq = 0;
   let unacked = 0;
@@ -90,11 +95,14 @@ export function createInbox(deps: InboxDeps) {
     ackTimer = undefined;
   }
 
+  const ackTarget = () => Math.min(lastHandled, receivedSeq);
+
   function flushAck(): void {
     cancelAckTimer();
-    if (!connected || lastHandled <= ackedSeq) return;
-    if (deps.sendAck(lastHandled)) {
-      ackedSeq = lastHandled;
+    const target = ackTarget();
+    if (!connected || target <= ackedSeq) return;
+    if (deps.sendAck(target)) {
+      ackedSeq = target;
       unacked = 0;
     }
   }
@@ -157,11 +165,6 @@ export function createInbox(deps: InboxDeps) {
       return lastHandled;
     },
 
-    /** Messages received but not yet handed to the app. */
-    get backlog(): number {
-      return queue.filter((item) => item.kind === 'msg').length;
-    },
-
     subscribe(handler: MessageHandler): () => void {
       // Wrapped so one function subscribed twice is called twice and unsubscribed independently.
       const entry: MessageHandler = (m) => handler(m);
@@ -174,9 +177,10 @@ export function createInbox(deps: InboxDeps) {
 
     receive(frame: MessageFrame): void {
       if (stopped) return;
+      receivedSeq = Math.max(receivedSeq, frame.seq);
       if (frame.seq <= lastHandled) {
         // The server resent something already handled, so it has not seen our ack: ack again.
-        if (lastHandled > ackedSeq) {
+        if (ackTarget() > ackedSeq) {
           unacked++;
           scheduleAck();
         }
@@ -195,11 +199,17 @@ export function createInbox(deps: InboxDeps) {
       void drain();
     },
 
-    /** After `welcome`: re-acks everything handled so far, which may have been lost with the old socket. */
+    /** After `welcome`. Acks start over: the new connection acks only what it has itself sent. */
     onConnected(): void {
       connected = true;
+      receivedSeq = 0;
       ackedSeq = 0;
       unacked = 0;
+    },
+
+    /** Sends the current ack again, e.g. after the server said it dropped frames (RATE_LIMITED). */
+    reack(): void {
+      ackedSeq = 0;
       flushAck();
     },
 

@@ -1,1 +1,29 @@
-export {};
+/**
+ * @parley/sdk: the TypeScript client for Parley, for Node and the browser.
+ * REST sign-in and account calls, and ParleyClient for the WebSocket messaging protocol.
+ */
+
+export type { BackoffOptions } from './backoff.js';
+export { ParleyClient } from './client.js';
+export { ParleyError, type ParleyErrorCode, type ParleyErrorOptions, type SdkErrorCode } from './errors.js';
+export {
+  type AuthCallOptions,
+  type FetchLike,
+  type LogoutResponse,
+  requestCode,
+  type UpdateProfileInput,
+  type VerifyCodeInput,
+  verifyCode,
+} from './http.js';
+export { CLIENT_ID_PATTERN, isValidClientId, newClientId } from './ids.js';
+export type { MessageHandler, ReceivedMessage } from './inbox.js';
+export type { SendResult } from './outbox.js';
+export { base64ToBytes, bytesToBase64, decodeText, encodeText } from './payload.js';
+export type { SocketCloseEvent, SocketMessageEvent, WebSocketConstructor, WebSocketLike } from './socket.js';
+export type {
+  ClientEvents,
+  ConnectionState,
+  ParleyClientOptions,
+  SendOptions,
+  SessionInfo,
+} from './types.js';

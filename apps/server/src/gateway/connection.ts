@@ -15,6 +15,7 @@
  * through the prototype keeps each idle connection to a few hundred bytes.
  */
 import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
 import {
   CLOSE_CODES,
   ackFrame,
@@ -43,6 +44,10 @@ const MAX_FLOOD_STRIKES = 200;
 
 type Phase = 'hello' | 'authenticating' | 'open' | 'closed';
 
+function uncork(connection: DeviceConnection): void {
+  connection.uncork();
+}
+
 export class DeviceConnection {
   phase: Phase = 'hello';
   actor: DeviceActor | undefined;
@@ -66,9 +71,13 @@ export class DeviceConnection {
   private refilledAt: number;
   private strikes = 0;
 
+  private corked = false;
+
   constructor(
     readonly ctx: GatewayContext,
     readonly ws: WebSocket,
+    /** The TCP socket under ws, corked per tick so that frames written together leave together. */
+    private readonly socket: Duplex,
     readonly id: string,
     readonly ip: string,
   ) {
@@ -339,6 +348,7 @@ export class DeviceConnection {
   private async readPage(deviceId: string, after: number, limit: number) {
     // The high-water mark is read first: everything up to it is committed, so a page shorter
     // than `limit` proves the queue holds nothing up to it that this connection has not sent.
+    this.ctx.metrics.queueReads.inc();
     const highWater = (await this.ctx.delivery.lastSeq(deviceId)) ?? 0;
     const rows = await this.ctx.delivery.readQueue(deviceId, after, limit);
     return { rows, highWater };
@@ -358,6 +368,7 @@ export class DeviceConnection {
       payload: row.payload,
     } satisfies ServerFrame);
     this.bufferedBytes += text.length;
+    this.cork();
     this.ws.send(text, () => {
       this.bufferedBytes -= text.length;
       if (this.mode === 'catchup' && this.bufferedBytes < MAX_BUFFERED_BYTES / 2) this.pump();
@@ -368,7 +379,25 @@ export class DeviceConnection {
 
   write(frame: ServerFrame): void {
     if (this.phase === 'closed' || this.ws.readyState !== this.ws.OPEN) return;
+    this.cork();
     this.ws.send(JSON.stringify(frame));
+  }
+
+  /**
+   * Holds this tick's frames in the socket and writes them with one system call: a group commit
+   * answers many sends and delivers many envelopes to the same connection at once.
+   */
+  private cork(): void {
+    if (this.corked) return;
+    this.corked = true;
+    this.socket.cork();
+    process.nextTick(uncork, this);
+  }
+
+  /** @internal */
+  uncork(): void {
+    this.corked = false;
+    this.socket.uncork();
   }
 
   private error(code: ErrorCode, message: string, id?: string, details?: Record<string, unknown>): void {

@@ -32,7 +32,7 @@ export interface GatewayDeps {
   bus: Bus;
   clock: Clock;
   logger: Logger;
-  metrics: Pick<Metrics, 'connections'>;
+  metrics: Pick<Metrics, 'connections' | 'queueReads'>;
   config: GatewayConfig;
 }
 
@@ -117,6 +117,7 @@ export function createGateway(deps: GatewayDeps) {
         const connection = new DeviceConnection(
           ctx,
           ws,
+          socket,
           `c${(nextId++).toString(36)}`,
           DeviceConnection.remoteAddress(request, deps.config.trustProxy),
         );

@@ -18,7 +18,27 @@ export interface Ids {
   newCode(digits: number): string;
 }
 
-export function createIds(clock: Clock, random: (n: number) => Buffer = randomBytes): Ids {
+/**
+ * Random bytes drawn from the CSPRNG in 4 KiB blocks: one system call per ~400 ids instead of
+ * one per id (it showed up in delivery profiles).
+ */
+export function createPooledRandom(blockSize = 4096): (n: number) => Buffer {
+  let block = randomBytes(blockSize);
+  let offset = 0;
+  return (n) => {
+    if (n > blockSize) return randomBytes(n);
+    if (offset + n > blockSize) {
+      block = randomBytes(blockSize);
+      offset = 0;
+    }
+    // A copy, so a caller keeping the buffer never sees it reused.
+    const out = Buffer.from(block.subarray(offset, offset + n));
+    offset += n;
+    return out;
+  };
+}
+
+export function createIds(clock: Clock, random: (n: number) => Buffer = createPooledRandom()): Ids {
   return {
     newId(prefix) {
       let time = clock.now();

@@ -50,6 +50,17 @@ export function createMetrics() {
       buckets: [1, 4, 16, 64, 256, 1024],
       registers: [registry],
     }),
+    queueReads: new Counter({
+      name: 'parley_queue_reads_total',
+      help: 'Pages read from device queues (catch-up after connect, a gap, or a full window)',
+      registers: [registry],
+    }),
+    commitDuration: new Histogram({
+      name: 'parley_commit_duration_seconds',
+      help: 'Time of one group commit (transaction including fsync)',
+      buckets: [0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1],
+      registers: [registry],
+    }),
     httpDuration: new Histogram({
       name: 'parley_http_request_duration_seconds',
       help: 'HTTP request latency',

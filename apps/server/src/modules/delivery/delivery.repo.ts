@@ -104,14 +104,13 @@ export function createDeliveryRepo() {
     async reserveSeqs(tx: Executor, counts: Map<string, number>): Promise<Map<string, number>> {
       const out = new Map<string, number>();
       for (const part of chunks([...counts], KEY_CHUNK)) {
-        const cases = sql.join(
-          part.map(([id, n]) => sql`when ${id} then cast(${n} as integer)`),
-          sql` `,
-        );
-        const ids = sql.join(part.map(([id]) => sql`${id}`));
+        // A join against a VALUES list (not a CASE per id, which is quadratic in the batch).
+        const values = sql.join(part.map(([id, n]) => sql`(${id}, cast(${n} as bigint))`));
         const result = await sql<{ id: string; last_seq: number }>`
-          update devices set last_seq = last_seq + (case id ${cases} end)
-          where id in (${ids}) returning id, last_seq`.execute(tx);
+          with reserve(id, n) as (values ${values})
+          update devices set last_seq = devices.last_seq + reserve.n
+          from reserve where devices.id = reserve.id
+          returning devices.id, devices.last_seq`.execute(tx);
         for (const r of result.rows) out.set(r.id, Number(r.last_seq));
       }
       return out;

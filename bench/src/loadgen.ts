@@ -1,0 +1,82 @@
+/**
+ * Minimal protocol clients for load generation: raw `ws`, no SDK, so the load generator spends
+ * as little CPU per message as possible and the server is what gets measured.
+ */
+import WebSocket from 'ws';
+import type { BenchDevice } from './setup.js';
+
+export interface BenchConnection {
+  device: BenchDevice;
+  ws: WebSocket;
+  /** Highest seq received and not yet acked. */
+  pendingAck: number;
+  ackScheduled: boolean;
+}
+
+export interface Handlers {
+  onMsg(conn: BenchConnection, frame: { seq: number; message_id: string; payload: string }): void;
+  onSent(conn: BenchConnection, frame: { id: string; message_id: string; duplicate: boolean }): void;
+  onError(conn: BenchConnection, frame: { code: string; id?: string; message: string }): void;
+}
+
+/** Opens one signed-in connection; resolves once its backlog is drained (`synced`). */
+export function connectDevice(url: string, device: BenchDevice, handlers: Handlers): Promise<BenchConnection> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(url, { perMessageDeflate: false });
+    const conn: BenchConnection = { device, ws, pendingAck: 0, ackScheduled: false };
+    const flushAck = () => {
+      conn.ackScheduled = false;
+      if (conn.pendingAck > 0 && ws.readyState === ws.OPEN) ws.send(`{"op":"ack","seq":${conn.pendingAck}}`);
+    };
+    ws.on('open', () => ws.send(JSON.stringify({ op: 'hello', token: device.token, v: 1 })));
+    ws.on('message', (data) => {
+      const frame = JSON.parse(String(data));
+      switch (frame.op) {
+        case 'msg':
+          handlers.onMsg(conn, frame);
+          conn.pendingAck = frame.seq;
+          if (!conn.ackScheduled) {
+            conn.ackScheduled = true;
+            setImmediate(flushAck);
+          }
+          break;
+        case 'sent':
+          handlers.onSent(conn, frame);
+          break;
+        case 'synced':
+          resolve(conn);
+          break;
+        case 'error':
+          handlers.onError(conn, frame);
+          break;
+      }
+    });
+    ws.on('error', reject);
+    ws.on('close', (code) => {
+      if (code !== 1000 && code !== 1005) reject(new Error(`connection closed with ${code}`));
+    });
+  });
+}
+
+/** Runs `task` over `items` with at most `concurrency` in flight. */
+export async function pool<T, R>(items: T[], concurrency: number, task: (item: T, i: number) => Promise<R>): Promise<R[]> {
+  const out: R[] = new Array(items.length);
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(concurrency, items.length) }, async () => {
+      while (next < items.length) {
+        const i = next++;
+        out[i] = await task(items[i] as T, i);
+      }
+    }),
+  );
+  return out;
+}
+
+export function percentile(sorted: Float64Array | number[], p: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return sorted[i] as number;
+}
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

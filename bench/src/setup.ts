@@ -1,0 +1,29 @@
+/** Creates bench accounts straight through the server's modules, before the server starts. */
+import { createModules, openPlatform, parseConfig } from '@parley/server';
+
+export interface BenchDevice {
+  phone: string;
+  accountId: string;
+  deviceId: string;
+  token: string;
+}
+
+export async function createAccounts(dataDir: string, count: number): Promise<BenchDevice[]> {
+  // Setup only: commits need not reach the disk before the next one (the server itself runs
+  // with the default, synchronous=FULL).
+  const parsed = parseConfig({ PARLEY_DATA_DIR: dataDir, PARLEY_LOG_LEVEL: 'warn', PARLEY_SQLITE_SYNC: 'normal' }, process.cwd());
+  if (!parsed.ok) throw new Error(parsed.problems.join('\n'));
+  const platform = await openPlatform(parsed.config, { logDestination: process.stderr });
+  try {
+    const { accounts } = createModules(platform);
+    const out: BenchDevice[] = [];
+    for (let i = 0; i < count; i++) {
+      const phone = `+1555${String(i).padStart(7, '0')}`;
+      const created = await accounts.createAccount({ phone, name: `Bench ${i}` });
+      out.push({ phone, accountId: created.account_id, deviceId: created.device_id, token: created.token });
+    }
+    return out;
+  } finally {
+    await platform.close();
+  }
+}
