@@ -24,7 +24,10 @@ export interface DeliveryOptions {
 
 export async function runDelivery(o: DeliveryOptions) {
   const devices = await createAccounts(o.dataDir, o.devices);
-  const server = await startServerProcess({ PARLEY_DATA_DIR: o.dataDir, PARLEY_WS_FRAMES_PER_SECOND: '1000000' });
+  const server = await startServerProcess({
+    PARLEY_DATA_DIR: o.dataDir,
+    PARLEY_WS_FRAMES_PER_SECOND: '1000000',
+  });
   try {
     const state = {
       acked: 0,
@@ -105,7 +108,9 @@ export async function runDelivery(o: DeliveryOptions) {
     await waitFor(() => state.delivered >= o.messages && state.acked >= o.messages, 180_000);
     const peakSeconds = (state.lastDeliveryAt - state.firstSendAt) / 1000;
     const peak = state.delivered / peakSeconds;
-    process.stderr.write(`phase 1: ${state.delivered} delivered in ${peakSeconds.toFixed(2)} s → ${Math.round(peak)}/s\n`);
+    process.stderr.write(
+      `phase 1: ${state.delivered} delivered in ${peakSeconds.toFixed(2)} s → ${Math.round(peak)}/s\n`,
+    );
 
     // Phase 2: latency at half the peak, open loop.
     state.phase = 'latency';
@@ -118,7 +123,10 @@ export async function runDelivery(o: DeliveryOptions) {
     let rr = 0;
     await new Promise<void>((resolve) => {
       const timer = setInterval(() => {
-        const due = Math.min(quota, Math.round(((performance.now() - start) / 1000) * rate) + (quota - total));
+        const due = Math.min(
+          quota,
+          Math.round(((performance.now() - start) / 1000) * rate) + (quota - total),
+        );
         while (sent < due) sendOne(conns[rr++ % conns.length] as BenchConnection);
         if (sent >= quota) {
           clearInterval(timer);

@@ -20,7 +20,9 @@ export async function runIdle(o: { connections: number; dataDir: string; settleS
     const before = server.rssBytes();
 
     process.stderr.write(`opening ${o.connections} connections…\n`);
-    const conns: BenchConnection[] = await pool(devices, 200, (d) => connectDevice(server.wsUrl, d, handlers));
+    const conns: BenchConnection[] = await pool(devices, 200, (d) =>
+      connectDevice(server.wsUrl, d, handlers),
+    );
     await sleep(o.settleSeconds * 1000);
     const after = server.rssBytes();
     const result = {

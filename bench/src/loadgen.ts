@@ -20,7 +20,11 @@ export interface Handlers {
 }
 
 /** Opens one signed-in connection; resolves once its backlog is drained (`synced`). */
-export function connectDevice(url: string, device: BenchDevice, handlers: Handlers): Promise<BenchConnection> {
+export function connectDevice(
+  url: string,
+  device: BenchDevice,
+  handlers: Handlers,
+): Promise<BenchConnection> {
   return new Promise((resolve, reject) => {
     const ws = new WebSocket(url, { perMessageDeflate: false });
     const conn: BenchConnection = { device, ws, pendingAck: 0, ackScheduled: false };
@@ -59,7 +63,11 @@ export function connectDevice(url: string, device: BenchDevice, handlers: Handle
 }
 
 /** Runs `task` over `items` with at most `concurrency` in flight. */
-export async function pool<T, R>(items: T[], concurrency: number, task: (item: T, i: number) => Promise<R>): Promise<R[]> {
+export async function pool<T, R>(
+  items: T[],
+  concurrency: number,
+  task: (item: T, i: number) => Promise<R>,
+): Promise<R[]> {
   const out: R[] = new Array(items.length);
   let next = 0;
   await Promise.all(

@@ -10,7 +10,13 @@ export function machineDescription(): string {
   return `${os.cpus().length} × ${cpu}, ${Math.round(os.totalmem() / 2 ** 30)} GiB RAM, ${os.type()} ${os.release()}, Node ${process.version}`;
 }
 
-export function recordResult(name: string, command: string, result: object, extra: object, targets: string): void {
+export function recordResult(
+  name: string,
+  command: string,
+  result: object,
+  extra: object,
+  targets: string,
+): void {
   const body = [
     `<!-- bench:${name}:start -->`,
     `| | |`,

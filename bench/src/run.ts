@@ -45,7 +45,9 @@ async function run() {
         targets: '≤ 10 KB of server memory per idle connection at 19,000 connections',
       };
     default:
-      process.stderr.write('usage: npm run bench -- delivery|idle [--devices N --messages N | --connections N]\n');
+      process.stderr.write(
+        'usage: npm run bench -- delivery|idle [--devices N --messages N | --connections N]\n',
+      );
       process.exit(2);
   }
 }

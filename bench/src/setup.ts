@@ -11,7 +11,10 @@ export interface BenchDevice {
 export async function createAccounts(dataDir: string, count: number): Promise<BenchDevice[]> {
   // Setup only: commits need not reach the disk before the next one (the server itself runs
   // with the default, synchronous=FULL).
-  const parsed = parseConfig({ PARLEY_DATA_DIR: dataDir, PARLEY_LOG_LEVEL: 'warn', PARLEY_SQLITE_SYNC: 'normal' }, process.cwd());
+  const parsed = parseConfig(
+    { PARLEY_DATA_DIR: dataDir, PARLEY_LOG_LEVEL: 'warn', PARLEY_SQLITE_SYNC: 'normal' },
+    process.cwd(),
+  );
   if (!parsed.ok) throw new Error(parsed.problems.join('\n'));
   const platform = await openPlatform(parsed.config, { logDestination: process.stderr });
   try {

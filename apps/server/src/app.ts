@@ -36,7 +36,12 @@ export async function openPlatform(config: Config, options: PlatformOptions = {}
   const logger = options.logger ?? createLogger(config.logLevel, options.logDestination);
   const clock = options.clock ?? systemClock;
   const secrets = loadOrCreateSecrets(config.dataDir);
-  const db = openDb({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, sqliteSync: config.sqliteSync });
+  const db = openDb({
+    databaseUrl: config.databaseUrl,
+    dataDir: config.dataDir,
+    sqliteSync: config.sqliteSync,
+    onPoolError: (e) => logger.warn({ err: e }, 'an idle database connection failed; the pool replaces it'),
+  });
   try {
     const applied = await migrateToLatest(db);
     if (applied.length > 0) logger.info({ migrations: applied }, 'database migrated');
@@ -114,7 +119,14 @@ export async function startRoles(p: Platform, modules: Modules, roles: Role[]): 
         logger,
         intervalMs: 60_000,
         tasks: [
-          { name: 'expire-envelopes', run: () => modules.delivery.expire() },
+          {
+            name: 'expire-envelopes',
+            run: async () => {
+              const expired = await modules.delivery.expire();
+              metrics.envelopesExpired.inc(expired.envelopes);
+              return expired;
+            },
+          },
           { name: 'expire-codes', run: () => modules.accounts.purgeExpiredCodes() },
         ],
       })

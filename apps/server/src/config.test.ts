@@ -25,7 +25,12 @@ describe('parseConfig', () => {
 
   it('lists every problem with a hint', () => {
     const result = parseConfig(
-      { PARLEY_PORT: 'eighty', DATABASE_URL: 'mysql://x', PARLEY_ROLES: 'api,chef', PARLEY_SQLITE_SYNC: 'off' },
+      {
+        PARLEY_PORT: 'eighty',
+        DATABASE_URL: 'mysql://x',
+        PARLEY_ROLES: 'api,chef',
+        PARLEY_SQLITE_SYNC: 'off',
+      },
       '/x',
     );
     expect(result.ok).toBe(false);

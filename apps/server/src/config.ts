@@ -28,7 +28,12 @@ const envSchema = z.object({
   PARLEY_ROLES: z
     .string()
     .default(ROLES.join(','))
-    .transform((s) => s.split(',').map((r) => r.trim()).filter(Boolean))
+    .transform((s) =>
+      s
+        .split(',')
+        .map((r) => r.trim())
+        .filter(Boolean),
+    )
     .pipe(z.array(z.enum(ROLES)).min(1)),
   /** pino level: fatal, error, warn, info, debug, trace, silent. */
   PARLEY_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -51,7 +56,8 @@ const envSchema = z.object({
 
 const HINTS: Record<string, string> = {
   PARLEY_PORT: 'use a port number between 0 and 65535, e.g. PARLEY_PORT=8080',
-  DATABASE_URL: 'leave it unset for the embedded SQLite store, or set e.g. postgres://user@127.0.0.1:5432/parley',
+  DATABASE_URL:
+    'leave it unset for the embedded SQLite store, or set e.g. postgres://user@127.0.0.1:5432/parley',
   PARLEY_ROLES: 'use any of api,gateway,worker separated by commas, e.g. PARLEY_ROLES=api,gateway',
   PARLEY_LOG_LEVEL: 'use one of fatal, error, warn, info, debug, trace, silent',
   PARLEY_SMS_WEBHOOK_URL: 'use an http(s) URL of your SMS gateway, or unset it to log codes',

@@ -7,8 +7,8 @@ import { parseArgs } from 'node:util';
 import { renderErrorsMarkdown } from '@parley/protocol';
 import { createModules, openPlatform, startRoles, VERSION } from './app.js';
 import { runReceive, runSend } from './cli/client-commands.js';
-import { type Config, parseConfig } from './config.js';
 import { CliUsageError } from './cli/usage-error.js';
+import { type Config, parseConfig } from './config.js';
 import { isAppError } from './errors.js';
 
 export interface Io {
@@ -70,9 +70,17 @@ export async function main(argv: string[], io: Io): Promise<number> {
       case 'account':
         return await account(config, rest, io);
       case 'send':
-        return await runSend(rest, { defaultUrl: clientUrl(config, io.env), stdout: io.stdout, stderr: io.stderr });
+        return await runSend(rest, {
+          defaultUrl: clientUrl(config, io.env),
+          stdout: io.stdout,
+          stderr: io.stderr,
+        });
       case 'receive':
-        return await runReceive(rest, { defaultUrl: clientUrl(config, io.env), stdout: io.stdout, stderr: io.stderr });
+        return await runReceive(rest, {
+          defaultUrl: clientUrl(config, io.env),
+          stdout: io.stdout,
+          stderr: io.stderr,
+        });
       default:
         io.stderr.write(`parley: unknown command "${command}"\n\n${USAGE}`);
         return 2;
@@ -84,7 +92,9 @@ export async function main(argv: string[], io: Io): Promise<number> {
 
 function reportFailure(e: unknown, io: Io): number {
   if (isAppError(e)) {
-    io.stderr.write(`${JSON.stringify({ error: { code: e.code, message: e.message, details: e.details } })}\n`);
+    io.stderr.write(
+      `${JSON.stringify({ error: { code: e.code, message: e.message, details: e.details } })}\n`,
+    );
     return 1;
   }
   if (e instanceof CliUsageError) {
@@ -165,7 +175,8 @@ async function migrate(config: Config, io: Io): Promise<number> {
 
 async function account(config: Config, args: string[], io: Io): Promise<number> {
   const [sub, ...rest] = args;
-  if (sub !== 'create') throw new CliUsageError('usage: parley account create --phone +15550001111 --name Alice');
+  if (sub !== 'create')
+    throw new CliUsageError('usage: parley account create --phone +15550001111 --name Alice');
   const { values } = parseArgs({
     args: rest,
     options: {
@@ -180,7 +191,10 @@ async function account(config: Config, args: string[], io: Io): Promise<number> 
   const platform = await openPlatform({ ...config, logLevel: 'warn' }, { logDestination: io.stderr });
   try {
     const modules = createModules(platform);
-    const input: { phone: string; name: string; deviceName?: string } = { phone: values.phone, name: values.name ?? '' };
+    const input: { phone: string; name: string; deviceName?: string } = {
+      phone: values.phone,
+      name: values.name ?? '',
+    };
     if (values['device-name']) input.deviceName = values['device-name'];
     const created = await modules.accounts.createAccount(input);
     io.stdout.write(

@@ -15,7 +15,8 @@ export const ERROR_CODES = {
   VALIDATION_FAILED: {
     status: 400,
     retryable: false,
-    description: 'The request body, query or frame did not match its schema. `details.issues` lists each problem.',
+    description:
+      'The request body, query or frame did not match its schema. `details.issues` lists each problem.',
   },
   PHONE_INVALID: {
     status: 400,
@@ -30,7 +31,8 @@ export const ERROR_CODES = {
   CODE_EXPIRED: {
     status: 400,
     retryable: false,
-    description: 'There is no live one-time code for this number: it expired (10 minutes) or was already used. Request a new one.',
+    description:
+      'There is no live one-time code for this number: it expired (10 minutes) or was already used. Request a new one.',
   },
   CODE_ATTEMPTS_EXCEEDED: {
     status: 429,
@@ -40,7 +42,8 @@ export const ERROR_CODES = {
   RATE_LIMITED: {
     status: 429,
     retryable: true,
-    description: 'Too many requests for this number, address or connection. `details.retry_after_ms` says when to retry.',
+    description:
+      'Too many requests for this number, address or connection. `details.retry_after_ms` says when to retry.',
   },
   UNAUTHENTICATED: {
     status: 401,
@@ -85,12 +88,14 @@ export const ERROR_CODES = {
   PAYLOAD_TOO_LARGE: {
     status: 413,
     retryable: false,
-    description: 'A message payload exceeds 64 KiB (decoded), or a request body exceeds its limit. Nothing was stored.',
+    description:
+      'A message payload exceeds 64 KiB (decoded), or a request body exceeds its limit. Nothing was stored.',
   },
   FRAME_MALFORMED: {
     status: 400,
     retryable: false,
-    description: 'A WebSocket frame was not a JSON object with a string `op`, or was binary. The connection stays open.',
+    description:
+      'A WebSocket frame was not a JSON object with a string `op`, or was binary. The connection stays open.',
   },
   FRAME_UNKNOWN_OP: {
     status: 400,
@@ -100,22 +105,26 @@ export const ERROR_CODES = {
   FRAME_TOO_LARGE: {
     status: 413,
     retryable: false,
-    description: 'A WebSocket frame exceeded the 128 KiB frame limit. The server closes the connection (close code 1009).',
+    description:
+      'A WebSocket frame exceeded the 128 KiB frame limit. Signalled by the close code 1009 (no error frame: the connection closes at once).',
   },
   HELLO_REQUIRED: {
     status: 401,
     retryable: false,
-    description: 'The first frame on a WebSocket must be `hello` with a device token, within 10 seconds. The server closes the connection (close code 4401).',
+    description:
+      'The first frame on a WebSocket must be `hello` with a device token, within 10 seconds. The server closes the connection (close code 4401).',
   },
   DEVICE_DISPLACED: {
     status: 409,
     retryable: false,
-    description: 'Another connection signed in as the same device; this one is closed (close code 4409). Clients must not reconnect automatically.',
+    description:
+      'Another connection signed in as the same device; this one is closed (close code 4409). Clients must not reconnect automatically.',
   },
   SERVER_BUSY: {
     status: 503,
     retryable: true,
-    description: 'The server is shedding load (its write queue is full, or it is shutting down). Nothing was stored; retry with the same client message id.',
+    description:
+      'The server is shedding load (its write queue is full, or it is shutting down). Nothing was stored; retry with the same client message id.',
   },
   STORAGE_UNAVAILABLE: {
     status: 503,
@@ -130,7 +139,8 @@ export const ERROR_CODES = {
   INTERNAL_ERROR: {
     status: 500,
     retryable: true,
-    description: 'An unexpected server error. The response carries a `request_id` to quote; no internals are shown.',
+    description:
+      'An unexpected server error. The response carries a `request_id` to quote; no internals are shown.',
   },
 } as const satisfies Record<string, ErrorSpec>;
 
@@ -151,7 +161,8 @@ export interface ErrorBody {
 /** Renders the registry as the Markdown page `docs/errors.md`. */
 export function renderErrorsMarkdown(): string {
   const rows = Object.entries(ERROR_CODES).map(
-    ([code, spec]) => `| \`${code}\` | ${spec.status} | ${spec.retryable ? 'yes' : 'no'} | ${spec.description} |`,
+    ([code, spec]) =>
+      `| \`${code}\` | ${spec.status} | ${spec.retryable ? 'yes' : 'no'} | ${spec.description} |`,
   );
   return [
     '# Error codes',

@@ -19,6 +19,8 @@ export const CLOSE_CODES = {
   goingAway: 1001,
   policyViolation: 1008,
   frameTooLarge: 1009,
+  /** The server could not serve the connection (storage down): reconnect later. */
+  internalError: 1011,
   unauthenticated: 4401,
   displaced: 4409,
   rateLimited: 4429,

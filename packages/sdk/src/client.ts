@@ -68,7 +68,6 @@ export class ParleyClient {
   #session: SessionInfo | undefined;
   #maxPayloadBytes = MAX_PAYLOAD_BYTES;
   #reconnectTimer: TimerHandle | undefined;
-  #throttleTimer: TimerHandle | undefined;
   /** `retry_after_ms` of a connection-level RATE_LIMITED frame, honoured by the next reconnect. */
   #retryAfterMs = 0;
   /** The last connection-level error frame on the current connection (already emitted), to explain its close. */
@@ -341,26 +340,16 @@ export class ParleyClient {
   }
 
   /**
-   * A connection-level RATE_LIMITED means the server dropped frames without answering them, so a
-   * dropped send would wait forever and a dropped ack could leave the server's window full.
-   * Pause sending for `retry_after_ms`, then resend every unanswered send (same ids, so
-   * duplicates are harmless) and repeat the current ack.
+   * A connection-level RATE_LIMITED says this connection sends frames faster than the server
+   * allows. The server drops nothing: it stops reading the connection until the rate allows,
+   * so every send is still answered. Halve the in-flight window (it grows back by one per
+   * answer) so the client stops pushing into a throttled socket.
    */
   #throttle(error: ParleyError): void {
     const after = error.details?.retry_after_ms;
-    const delay =
+    this.#retryAfterMs =
       typeof after === 'number' && Number.isFinite(after) && after > 0 ? after : DEFAULT_THROTTLE_MS;
-    this.#retryAfterMs = delay;
-    if (this.#throttleTimer !== undefined) return;
-    const conn = this.#conn;
     this.#outbox.slowDown();
-    this.#outbox.setConnected(false);
-    this.#throttleTimer = this.#scheduler.setTimeout(() => {
-      this.#throttleTimer = undefined;
-      if (this.#conn !== conn || !conn?.welcomed || this.#closing) return;
-      this.#inbox.reack();
-      this.#outbox.setConnected(true);
-    }, delay);
   }
 
   #onSynced(connectionId: number): void {
@@ -476,10 +465,7 @@ export class ParleyClient {
     this.#reconnectTimer = undefined;
   }
 
-  #clearThrottleTimer(): void {
-    if (this.#throttleTimer !== undefined) this.#scheduler.clearTimeout(this.#throttleTimer);
-    this.#throttleTimer = undefined;
-  }
+  #clearThrottleTimer(): void {}
 }
 
 function closedSendError(send: UnansweredSend): ParleyError {

@@ -218,16 +218,6 @@ describe('inbox acks', () => {
     scheduler.advance(ACK_DELAY_MS);
     expect(acks).toEqual([3, 4]);
   });
-
-  it('sends the ack again when asked to (after dropped frames)', async () => {
-    const { inbox, scheduler, acks } = setup();
-    inbox.subscribe(() => {});
-    inbox.receive(frame(1));
-    await settle();
-    scheduler.advance(ACK_DELAY_MS);
-    inbox.reack();
-    expect(acks).toEqual([1, 1]);
-  });
 });
 
 describe('inbox clear and stop', () => {

@@ -207,12 +207,6 @@ export function createInbox(deps: InboxDeps) {
       unacked = 0;
     },
 
-    /** Sends the current ack again, e.g. after the server said it dropped frames (RATE_LIMITED). */
-    reack(): void {
-      ackedSeq = 0;
-      flushAck();
-    },
-
     onDisconnected(): void {
       connected = false;
       cancelAckTimer();

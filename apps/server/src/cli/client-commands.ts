@@ -12,15 +12,21 @@ export interface ClientCommandIo {
   stderr: NodeJS.WritableStream;
 }
 
-async function connect(url: string, token: string): Promise<ParleyClient> {
+function createClient(url: string, token: string, io: ClientCommandIo, json: boolean): ParleyClient {
   const client = new ParleyClient({ baseUrl: url, token, reconnect: { minDelayMs: 250, maxDelayMs: 2000 } });
-  await client.connect();
+  // Failures that matter reject connect() or send() and are reported once, below; the rest
+  // (a dropped connection the SDK recovers from) are only worth a line in human mode.
+  client.on('error', (e) => {
+    if (!json) io.stderr.write(`parley: ${e.code}: ${e.message}\n`);
+  });
   return client;
 }
 
 function fail(e: unknown, io: ClientCommandIo): number {
   if (e instanceof ParleyError) {
-    io.stderr.write(`${JSON.stringify({ error: { code: e.code, message: e.message, details: e.details } })}\n`);
+    io.stderr.write(
+      `${JSON.stringify({ error: { code: e.code, message: e.message, details: e.details } })}\n`,
+    );
     return 1;
   }
   throw e;
@@ -44,9 +50,16 @@ export async function runSend(args: string[], io: ClientCommandIo): Promise<numb
   if (values.text === undefined) throw new CliUsageError('--text is required');
   let client: ParleyClient | undefined;
   try {
-    client = await connect(values.url ?? io.defaultUrl, values.token);
-    const sent = await client.sendText(values.to, values.text, values.id ? { clientId: values.id } : undefined);
-    io.stdout.write(values.json ? `${JSON.stringify({ message_id: sent.messageId })}\n` : `sent ${sent.messageId}\n`);
+    client = createClient(values.url ?? io.defaultUrl, values.token, io, values.json);
+    await client.connect();
+    const sent = await client.sendText(
+      values.to,
+      values.text,
+      values.id ? { clientId: values.id } : undefined,
+    );
+    io.stdout.write(
+      values.json ? `${JSON.stringify({ message_id: sent.messageId })}\n` : `sent ${sent.messageId}\n`,
+    );
     return 0;
   } catch (e: unknown) {
     return fail(e, io);
@@ -73,7 +86,7 @@ export async function runReceive(args: string[], io: ClientCommandIo): Promise<n
   }
   let client: ParleyClient | undefined;
   try {
-    client = new ParleyClient({ baseUrl: values.url ?? io.defaultUrl, token: values.token });
+    client = createClient(values.url ?? io.defaultUrl, values.token, io, values.json);
     client.onMessage((m) => {
       io.stdout.write(`${values.json ? JSON.stringify(present(m)) : human(m)}\n`);
     });

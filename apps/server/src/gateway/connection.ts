@@ -17,10 +17,10 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import {
-  CLOSE_CODES,
   ackFrame,
-  type ErrorCode,
+  CLOSE_CODES,
   ERROR_CODES,
+  type ErrorCode,
   helloFrame,
   MAX_PAYLOAD_BYTES,
   PROTOCOL_VERSION,
@@ -39,8 +39,8 @@ const MAX_BUFFERED_BYTES = 1024 * 1024;
 const PAGE = 256;
 /** Sends awaiting their commit before the connection stops reading frames (TCP back-pressure). */
 const MAX_OUTSTANDING_SENDS = 512;
-/** Consecutive rate-limited frames before the connection is closed (4429). */
-const MAX_FLOOD_STRIKES = 200;
+/** Seconds between two RATE_LIMITED notices to a connection that keeps flooding. */
+const THROTTLE_NOTICE_MS = 1000;
 
 type Phase = 'hello' | 'authenticating' | 'open' | 'closed';
 
@@ -69,7 +69,8 @@ export class DeviceConnection {
   private outstandingSends = 0;
   private tokens: number;
   private refilledAt: number;
-  private strikes = 0;
+  private throttled = false;
+  private lastThrottleNotice = 0;
 
   private corked = false;
 
@@ -103,26 +104,35 @@ export class DeviceConnection {
   private onFrame(data: unknown, isBinary: boolean): void {
     this.alive = true;
     if (this.phase === 'closed') return;
-    if (!this.takeToken()) return;
-    if (isBinary) return this.error('FRAME_MALFORMED', 'Frames must be JSON text, not binary.');
+    this.takeToken();
+    if (isBinary) {
+      this.error('FRAME_MALFORMED', 'Frames must be JSON text, not binary.');
+      return;
+    }
     let frame: unknown;
     try {
       frame = JSON.parse(String(data));
     } catch {
-      return this.error('FRAME_MALFORMED', 'The frame is not valid JSON.');
+      this.error('FRAME_MALFORMED', 'The frame is not valid JSON.');
+      return;
     }
     if (typeof frame !== 'object' || frame === null || Array.isArray(frame)) {
-      return this.error('FRAME_MALFORMED', 'A frame must be a JSON object with a string "op".');
+      this.error('FRAME_MALFORMED', 'A frame must be a JSON object with a string "op".');
+      return;
     }
     const op = (frame as { op?: unknown }).op;
     const rawId = (frame as { id?: unknown }).id;
     const id = typeof rawId === 'string' && rawId.length <= 64 ? rawId : undefined;
-    if (typeof op !== 'string') return this.error('FRAME_MALFORMED', 'A frame must have a string "op".');
+    if (typeof op !== 'string') {
+      this.error('FRAME_MALFORMED', 'A frame must have a string "op".');
+      return;
+    }
 
     if (this.phase !== 'open') {
       if (op !== 'hello' || this.phase === 'authenticating') {
         this.error('HELLO_REQUIRED', 'Send {"op":"hello","token":…} first and wait for "welcome".');
-        return this.close(CLOSE_CODES.unauthenticated, 'hello required');
+        this.close(CLOSE_CODES.unauthenticated, 'hello required');
+        return;
       }
       const hello = this.parse(helloFrame, frame, undefined);
       if (hello) this.onHello(hello.token);
@@ -132,9 +142,10 @@ export class DeviceConnection {
       case 'send': {
         const payload = (frame as { payload?: unknown }).payload;
         if (typeof payload === 'string' && base64DecodedLength(payload) > MAX_PAYLOAD_BYTES) {
-          return this.error('PAYLOAD_TOO_LARGE', `Payloads are limited to ${MAX_PAYLOAD_BYTES} bytes.`, id, {
+          this.error('PAYLOAD_TOO_LARGE', `Payloads are limited to ${MAX_PAYLOAD_BYTES} bytes.`, id, {
             max_bytes: MAX_PAYLOAD_BYTES,
           });
+          return;
         }
         const send = this.parse(sendFrame, frame, id);
         if (send) this.onSend(send.id, send.to, send.payload);
@@ -151,11 +162,13 @@ export class DeviceConnection {
         return;
       }
       case 'hello':
-        return this.error('VALIDATION_FAILED', 'This connection is already signed in.');
+        this.error('VALIDATION_FAILED', 'This connection is already signed in.');
+        return;
       default:
-        return this.error('FRAME_UNKNOWN_OP', `Unknown op "${op.slice(0, 32)}".`, id, {
+        this.error('FRAME_UNKNOWN_OP', `Unknown op "${op.slice(0, 32)}".`, id, {
           known_ops: ['hello', 'send', 'ack', 'ping'],
         });
+        return;
     }
   }
 
@@ -168,44 +181,66 @@ export class DeviceConnection {
     return undefined;
   }
 
-  /** Token bucket: framesPerSecond on average, bursts of twice that. */
-  private takeToken(): boolean {
+  /**
+   * Token bucket: framesPerSecond on average, bursts of twice that. Frames over the rate are not
+   * dropped (a dropped send would never be answered): the connection stops being read until the
+   * bucket has refilled, so a flooding client is slowed by TCP back-pressure and costs no memory.
+   */
+  private takeToken(): void {
     const now = this.ctx.clock.now();
     const rate = this.ctx.config.framesPerSecond;
     this.tokens = Math.min(rate * 2, this.tokens + ((now - this.refilledAt) * rate) / 1000);
     this.refilledAt = now;
-    if (this.tokens >= 1) {
-      this.tokens -= 1;
-      this.strikes = 0;
-      return true;
+    this.tokens -= 1;
+    if (this.tokens >= 0 || this.throttled) return;
+    this.throttled = true;
+    const waitMs = Math.ceil(((1 - this.tokens) * 1000) / rate);
+    this.updatePaused();
+    setTimeout(() => {
+      this.throttled = false;
+      this.updatePaused();
+    }, waitMs).unref();
+    if (now - this.lastThrottleNotice >= THROTTLE_NOTICE_MS) {
+      this.lastThrottleNotice = now;
+      this.error(
+        'RATE_LIMITED',
+        'Too many frames; the server reads this connection more slowly for now.',
+        undefined,
+        {
+          retry_after_ms: waitMs,
+        },
+      );
     }
-    this.strikes++;
-    if (this.strikes >= MAX_FLOOD_STRIKES) {
-      this.close(CLOSE_CODES.rateLimited, 'too many frames');
-    } else if (this.strikes === 1 || this.strikes % 50 === 0) {
-      this.error('RATE_LIMITED', 'Too many frames; slow down. Frames sent meanwhile were dropped.', undefined, {
-        retry_after_ms: Math.ceil(1000 / rate),
-      });
-    }
-    return false;
+  }
+
+  /** Reading is paused while signing in, while too many sends await commit, or while throttled. */
+  private updatePaused(): void {
+    if (this.phase === 'closed') return;
+    const pause =
+      this.phase === 'authenticating' || this.throttled || this.outstandingSends >= MAX_OUTSTANDING_SENDS;
+    if (pause && !this.ws.isPaused) this.ws.pause();
+    else if (!pause && this.ws.isPaused) this.ws.resume();
   }
 
   private onHello(token: string): void {
     this.phase = 'authenticating';
     // Read nothing more until we know who this is; the client waits for welcome anyway.
-    this.ws.pause();
+    this.updatePaused();
     this.ctx.accounts.authenticate(token).then(
       (actor) => {
         if (this.phase === 'closed') return;
         this.actor = actor;
         this.phase = 'open';
-        this.ws.resume();
+        this.updatePaused();
         this.ctx.registry.attach(this);
         this.unsubscribe = this.ctx.bus.subscribe(`device:${actor.deviceId}`, (event) =>
           this.onDeviceEvent(event as DeviceEvent),
         );
         // Other nodes (and this one) drop older connections of the same device.
-        this.ctx.bus.publish(`device:${actor.deviceId}`, { type: 'connected', connectionId: this.id } satisfies DeviceEvent);
+        this.ctx.bus.publish(`device:${actor.deviceId}`, {
+          type: 'connected',
+          connectionId: this.id,
+        } satisfies DeviceEvent);
         this.write({
           op: 'welcome',
           v: PROTOCOL_VERSION,
@@ -214,7 +249,9 @@ export class DeviceConnection {
           heartbeat_ms: this.ctx.config.heartbeatMs,
           max_payload_bytes: MAX_PAYLOAD_BYTES,
         });
-        this.ctx.accounts.touchDevice(actor).catch((e: unknown) => this.ctx.logger.warn({ err: e }, 'touch failed'));
+        this.ctx.accounts
+          .touchDevice(actor)
+          .catch((e: unknown) => this.ctx.logger.warn({ err: e }, 'touch failed'));
         this.pump();
       },
       (e: unknown) => {
@@ -222,8 +259,11 @@ export class DeviceConnection {
         if (isAppError(e) && e.code === 'UNAUTHENTICATED') {
           this.error('UNAUTHENTICATED', e.message);
         } else {
+          // Not the client's fault: 1011 tells it to reconnect later rather than sign in again.
           this.ctx.logger.error({ err: e }, 'authentication failed');
           this.error('STORAGE_UNAVAILABLE', 'Could not check the token; retry later.');
+          this.close(CLOSE_CODES.internalError, 'storage unavailable');
+          return;
         }
         this.close(CLOSE_CODES.unauthenticated, 'unauthenticated');
       },
@@ -234,7 +274,7 @@ export class DeviceConnection {
     const actor = this.actor;
     if (!actor) return;
     this.outstandingSends++;
-    if (this.outstandingSends >= MAX_OUTSTANDING_SENDS) this.ws.pause();
+    if (this.outstandingSends >= MAX_OUTSTANDING_SENDS) this.updatePaused();
     let pending: Promise<{ message_id: string; sent_at: number; duplicate: boolean }>;
     try {
       pending = this.ctx.delivery.send(actor, { clientId, to, payload });
@@ -244,7 +284,13 @@ export class DeviceConnection {
     pending.then(
       (r) => {
         this.sendSettled();
-        this.write({ op: 'sent', id: clientId, message_id: r.message_id, sent_at: r.sent_at, duplicate: r.duplicate });
+        this.write({
+          op: 'sent',
+          id: clientId,
+          message_id: r.message_id,
+          sent_at: r.sent_at,
+          duplicate: r.duplicate,
+        });
       },
       (e: unknown) => {
         this.sendSettled();
@@ -255,9 +301,7 @@ export class DeviceConnection {
 
   private sendSettled(): void {
     this.outstandingSends--;
-    if (this.phase === 'open' && this.ws.isPaused && this.outstandingSends < MAX_OUTSTANDING_SENDS / 2) {
-      this.ws.resume();
-    }
+    if (this.ws.isPaused && this.outstandingSends < MAX_OUTSTANDING_SENDS / 2) this.updatePaused();
   }
 
   private onAck(seq: number): void {

@@ -7,13 +7,13 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { CLOSE_CODES, MAX_FRAME_BYTES } from '@parley/protocol';
 import { WebSocketServer } from 'ws';
+import type { AccountsService, DeviceRevokedEvent } from '../modules/accounts/index.js';
+import { DEVICE_REVOKED_EVENT } from '../modules/accounts/index.js';
+import type { DeliveryService } from '../modules/delivery/index.js';
 import type { Bus } from '../platform/bus.js';
 import type { Clock } from '../platform/clock.js';
 import type { Logger } from '../platform/logger.js';
 import type { Metrics } from '../platform/metrics.js';
-import type { AccountsService, DeviceRevokedEvent } from '../modules/accounts/index.js';
-import { DEVICE_REVOKED_EVENT } from '../modules/accounts/index.js';
-import type { DeliveryService } from '../modules/delivery/index.js';
 import { DeviceConnection } from './connection.js';
 
 export const WS_PATH = '/ws';

@@ -6,7 +6,13 @@ import { randomUUID } from 'node:crypto';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import { ERROR_CODES, type ErrorBody, type ErrorCode } from '@parley/protocol';
-import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyRequest } from 'fastify';
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyError,
+  type FastifyInstance,
+  type FastifyRequest,
+  LogController,
+} from 'fastify';
 import {
   hasZodFastifySchemaValidationErrors,
   jsonSchemaTransform,
@@ -14,9 +20,9 @@ import {
   validatorCompiler,
 } from 'fastify-type-provider-zod';
 import { AppError, isAppError } from '../errors.js';
+import { type AccountsService, accountsRoutes, type DeviceActor } from '../modules/accounts/index.js';
 import type { Logger } from '../platform/logger.js';
 import type { Metrics } from '../platform/metrics.js';
-import { accountsRoutes, type AccountsService, type DeviceActor } from '../modules/accounts/index.js';
 
 export interface HttpServerDeps {
   logger: Logger;
@@ -54,18 +60,26 @@ export async function createHttpServer(deps: HttpServerDeps): Promise<FastifyIns
     genReqId: () => randomUUID(),
     trustProxy: deps.trustProxy,
     bodyLimit: 256 * 1024,
-    disableRequestLogging: true,
+    // Per-request logs would drown the log at scrape and API rates; failures are logged below.
+    logController: new LogController({ disableRequestLogging: true }),
   });
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
 
   app.addHook('onResponse', async (request, reply) => {
     metrics.httpDuration.observe(
-      { method: request.method, route: request.routeOptions.url ?? 'unmatched', status: String(reply.statusCode) },
+      {
+        method: request.method,
+        route: request.routeOptions.url ?? 'unmatched',
+        status: String(reply.statusCode),
+      },
       reply.elapsedTime / 1000,
     );
     if (reply.statusCode >= 500) {
-      request.log.warn({ method: request.method, url: request.url, status: reply.statusCode }, 'request failed');
+      request.log.warn(
+        { method: request.method, url: request.url, status: reply.statusCode },
+        'request failed',
+      );
     }
   });
 

@@ -36,10 +36,14 @@ export interface OpenDbOptions {
   sqliteSync?: 'full' | 'normal';
   /** PostgreSQL pool size. */
   poolSize?: number;
+  /** An idle pooled connection failed (PostgreSQL restarted, network blip). */
+  onPoolError?: (e: Error) => void;
 }
 
 export function openDb(options: OpenDbOptions): Db {
-  return options.databaseUrl ? openPostgres(options.databaseUrl, options.poolSize ?? 10) : openSqlite(options);
+  return options.databaseUrl
+    ? openPostgres(options.databaseUrl, options.poolSize ?? 10, options.onPoolError ?? (() => {}))
+    : openSqlite(options);
 }
 
 function openSqlite(options: OpenDbOptions): Db {
@@ -73,10 +77,15 @@ const pgTypes = {
   },
 } as pg.CustomTypesConfig;
 
-function openPostgres(url: string, poolSize: number): Db {
-  const pool = new pg.Pool({ connectionString: url, max: poolSize, types: pgTypes, connectionTimeoutMillis: 5000 });
+function openPostgres(url: string, poolSize: number, onPoolError: (e: Error) => void): Db {
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: poolSize,
+    types: pgTypes,
+    connectionTimeoutMillis: 5000,
+  });
   // An idle client losing its connection must not crash the process; the pool replaces it.
-  pool.on('error', () => {});
+  pool.on('error', onPoolError);
   const kysely = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   return {
     kysely,

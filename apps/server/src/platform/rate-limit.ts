@@ -18,7 +18,11 @@ export interface RateLimiter {
 export type RateLimiterFactory = (name: string, rule: RateLimitRule) => RateLimiter;
 
 export const createMemoryRateLimiter: RateLimiterFactory = (name, rule) => {
-  const limiter = new RateLimiterMemory({ keyPrefix: name, points: rule.points, duration: rule.windowSeconds });
+  const limiter = new RateLimiterMemory({
+    keyPrefix: name,
+    points: rule.points,
+    duration: rule.windowSeconds,
+  });
   return {
     async hit(key) {
       try {

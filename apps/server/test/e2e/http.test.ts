@@ -54,7 +54,10 @@ describe('http api', () => {
     const code = texts.find((t) => t.phone === phone)?.code;
     expect(code).toMatch(/^\d{6}$/);
 
-    const wrong = await call('POST', '/api/v1/auth/verify', { phone, code: code === '000000' ? '111111' : '000000' });
+    const wrong = await call('POST', '/api/v1/auth/verify', {
+      phone,
+      code: code === '000000' ? '111111' : '000000',
+    });
     expect(wrong.status).toBe(400);
     expect(wrong.body.error).toMatchObject({ code: 'CODE_INVALID', details: { attempts_left: 4 } });
     expect(wrong.body.error.request_id).toEqual(expect.any(String));
@@ -64,7 +67,9 @@ describe('http api', () => {
     expect(verified.body).toMatchObject({ new_account: true, token: expect.stringMatching(/^pdt_/) });
     const token = verified.body.token as string;
 
-    expect((await call('PATCH', '/api/v1/me', { display_name: 'Zoe', about: 'hi' }, token)).body).toMatchObject({
+    expect(
+      (await call('PATCH', '/api/v1/me', { display_name: 'Zoe', about: 'hi' }, token)).body,
+    ).toMatchObject({
       phone,
       display_name: 'Zoe',
       about: 'hi',
@@ -99,10 +104,15 @@ describe('http api', () => {
   });
 
   it('answers bad input with documented errors', async () => {
-    expect((await call('POST', '/api/v1/auth/code', { phone: '12345' })).body.error.code).toBe('PHONE_INVALID');
+    expect((await call('POST', '/api/v1/auth/code', { phone: '12345' })).body.error.code).toBe(
+      'PHONE_INVALID',
+    );
     const missing = await call('POST', '/api/v1/auth/code', {});
     expect(missing.status).toBe(400);
-    expect(missing.body.error).toMatchObject({ code: 'VALIDATION_FAILED', details: { issues: [expect.anything()] } });
+    expect(missing.body.error).toMatchObject({
+      code: 'VALIDATION_FAILED',
+      details: { issues: [expect.anything()] },
+    });
     const broken = await call('POST', '/api/v1/auth/code', '{"phone":');
     expect(broken).toMatchObject({ status: 400, body: { error: { code: 'VALIDATION_FAILED' } } });
     const extra = await call('PATCH', '/api/v1/me', { role: 'admin' }, (await server.newPerson()).token);

@@ -3,12 +3,12 @@
  * Each test makes its own rows through `newPerson()`.
  */
 import { AppError } from '../../src/errors.js';
-import type { Logger } from '../../src/platform/logger.js';
 import { createAccountsModule } from '../../src/modules/accounts/index.js';
 import { createDeliveryModule, type DeviceEvent } from '../../src/modules/delivery/index.js';
 import { createMemoryBus } from '../../src/platform/bus.js';
 import { createManualClock } from '../../src/platform/clock.js';
 import { createIds } from '../../src/platform/ids.js';
+import type { Logger } from '../../src/platform/logger.js';
 import { createLogger } from '../../src/platform/logger.js';
 import { createMemoryRateLimiter } from '../../src/platform/rate-limit.js';
 import type { CodeSender } from '../../src/platform/sms.js';

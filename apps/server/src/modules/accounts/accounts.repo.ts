@@ -15,7 +15,11 @@ export function createAccountsRepo(db: Executor) {
     async insertAccount(row: AccountRow, tx: Executor = db): Promise<void> {
       await tx.insertInto('accounts').values(row).execute();
     },
-    async updateProfile(id: string, patch: Partial<Pick<AccountRow, 'display_name' | 'about'>>, tx: Executor = db) {
+    async updateProfile(
+      id: string,
+      patch: Partial<Pick<AccountRow, 'display_name' | 'about'>>,
+      tx: Executor = db,
+    ) {
       await tx.updateTable('accounts').set(patch).where('id', '=', id).execute();
     },
     async insertDevice(row: Omit<DeviceRow, 'last_seq'>, tx: Executor = db): Promise<void> {
@@ -41,7 +45,11 @@ export function createAccountsRepo(db: Executor) {
       await tx.updateTable('devices').set({ last_seen_at: at }).where('id', '=', deviceId).execute();
     },
     /** Deletes devices and their queued envelopes; returns the ids actually deleted. */
-    async deleteDevices(accountId: string, deviceIds: string[] | 'all', tx: Executor = db): Promise<string[]> {
+    async deleteDevices(
+      accountId: string,
+      deviceIds: string[] | 'all',
+      tx: Executor = db,
+    ): Promise<string[]> {
       let q = tx.deleteFrom('devices').where('account_id', '=', accountId);
       if (deviceIds !== 'all') {
         if (deviceIds.length === 0) return [];

@@ -13,7 +13,12 @@ const errorResponse = z.object({
     request_id: z.string().optional(),
   }),
 });
-const profile = z.object({ account_id: z.string(), phone: z.string(), display_name: z.string(), about: z.string() });
+const profile = z.object({
+  account_id: z.string(),
+  phone: z.string(),
+  display_name: z.string(),
+  about: z.string(),
+});
 const device = z.object({
   device_id: z.string(),
   name: z.string(),

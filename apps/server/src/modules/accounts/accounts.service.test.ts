@@ -32,7 +32,9 @@ describeStorage('accounts service', (storage) => {
     const spaced = `${phone.slice(0, 2)} (${phone.slice(2, 5)}) ${phone.slice(5, 8)}-${phone.slice(8)}`;
     expect((await t.accounts.requestCode(ip, { phone: spaced })).phone).toBe(phone);
     for (const bad of ['15550001111', '+1', '+1555', 'hello', '+999999999999999999', '']) {
-      await expect(t.accounts.requestCode(ip, { phone: bad })).rejects.toMatchObject({ code: 'PHONE_INVALID' });
+      await expect(t.accounts.requestCode(ip, { phone: bad })).rejects.toMatchObject({
+        code: 'PHONE_INVALID',
+      });
     }
   });
 
@@ -52,7 +54,9 @@ describeStorage('accounts service', (storage) => {
       code: 'CODE_ATTEMPTS_EXCEEDED',
     });
     // Even the right code is dead now.
-    await expect(t.accounts.verifyCode(ip, { phone, code: right })).rejects.toMatchObject({ code: 'CODE_EXPIRED' });
+    await expect(t.accounts.verifyCode(ip, { phone, code: right })).rejects.toMatchObject({
+      code: 'CODE_EXPIRED',
+    });
   });
 
   it('expires codes after 10 minutes', async () => {
@@ -84,7 +88,9 @@ describeStorage('accounts service', (storage) => {
     const t = createTestContext(storage());
     const phone = newPhone();
     t.sms.down = true;
-    await expect(t.accounts.requestCode(ip, { phone })).rejects.toMatchObject({ code: 'SMS_DELIVERY_FAILED' });
+    await expect(t.accounts.requestCode(ip, { phone })).rejects.toMatchObject({
+      code: 'SMS_DELIVERY_FAILED',
+    });
     await expect(t.accounts.verifyCode(ip, { phone, code: '123456' })).rejects.toMatchObject({
       code: 'CODE_EXPIRED',
     });
@@ -94,7 +100,10 @@ describeStorage('accounts service', (storage) => {
     const t = createTestContext(storage());
     const person = await t.newPerson('Dana');
     await t.accounts.requestCode(ip, { phone: person.phone });
-    const verified = await t.accounts.verifyCode(ip, { phone: person.phone, code: t.codes.at(-1)?.code ?? '' });
+    const verified = await t.accounts.verifyCode(ip, {
+      phone: person.phone,
+      code: t.codes.at(-1)?.code ?? '',
+    });
     expect(verified).toMatchObject({ account_id: person.account_id, new_account: false });
     expect((await t.accounts.listDevices(person.actor)).map((d) => d.current)).toEqual([true, false]);
   });
@@ -131,7 +140,9 @@ describeStorage('accounts service', (storage) => {
     const created = await t.accounts.createAccount({ phone, name: 'Alice' });
     expect(created.account_id).toMatch(/^acc_/);
     expect(created.device_id).toMatch(/^dev_/);
-    await expect(t.accounts.createAccount({ phone, name: 'Again' })).rejects.toMatchObject({ code: 'PHONE_TAKEN' });
+    await expect(t.accounts.createAccount({ phone, name: 'Again' })).rejects.toMatchObject({
+      code: 'PHONE_TAKEN',
+    });
     const actor = await t.accounts.authenticate(created.token);
     expect(await t.accounts.getOwnProfile(actor)).toEqual({
       account_id: created.account_id,

@@ -67,7 +67,10 @@ export function createAccountsService(deps: AccountsServiceDeps) {
   function requirePhone(input: string): string {
     const phone = normalizePhone(input);
     if (!phone) {
-      throw new AppError('PHONE_INVALID', `"${input}" is not an international phone number such as +15550001111.`);
+      throw new AppError(
+        'PHONE_INVALID',
+        `"${input}" is not an international phone number such as +15550001111.`,
+      );
     }
     return phone;
   }
@@ -94,7 +97,14 @@ export function createAccountsService(deps: AccountsServiceDeps) {
     const token = ids.newToken('pdt');
     const deviceId = ids.newId('dev');
     await repo.insertDevice(
-      { id: deviceId, account_id: accountId, name, token_hash: hashToken(token), created_at: clock.now(), last_seen_at: null },
+      {
+        id: deviceId,
+        account_id: accountId,
+        name,
+        token_hash: hashToken(token),
+        created_at: clock.now(),
+        last_seen_at: null,
+      },
       tx,
     );
     return { deviceId, token };
@@ -137,7 +147,8 @@ export function createAccountsService(deps: AccountsServiceDeps) {
       }
       // Spend the attempt atomically before comparing, so parallel guesses cannot exceed 5.
       const left = await repo.spendAttempt(phone);
-      if (left === undefined) throw new AppError('CODE_EXPIRED', 'No live code for this number; request a new one.');
+      if (left === undefined)
+        throw new AppError('CODE_EXPIRED', 'No live code for this number; request a new one.');
       if (left < 0) {
         await repo.deleteCode(phone);
         throw new AppError('CODE_ATTEMPTS_EXCEEDED', 'Too many wrong codes; request a new one.');
@@ -231,7 +242,8 @@ export function createAccountsService(deps: AccountsServiceDeps) {
       if (which !== 'all' && deleted.length === 0) {
         throw new AppError('DEVICE_NOT_FOUND', `No device ${which.deviceId} on this account.`);
       }
-      for (const deviceId of deleted) bus.publish(DEVICE_REVOKED_EVENT, { deviceId } satisfies DeviceRevokedEvent);
+      for (const deviceId of deleted)
+        bus.publish(DEVICE_REVOKED_EVENT, { deviceId } satisfies DeviceRevokedEvent);
       return { logged_out: deleted };
     },
 

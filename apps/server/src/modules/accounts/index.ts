@@ -6,8 +6,8 @@ export { accountsRoutes } from './accounts.routes.js';
 export {
   type AccountsService,
   type AnonymousActor,
-  type DeviceActor,
   DEVICE_REVOKED_EVENT,
+  type DeviceActor,
   type DeviceRevokedEvent,
 } from './accounts.service.js';
 export { normalizePhone } from './phone.js';

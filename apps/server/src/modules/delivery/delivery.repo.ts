@@ -89,7 +89,8 @@ export function createDeliveryRepo() {
             .where('sender_device', '=', device)
             .where('client_id', 'in', part)
             .execute();
-          for (const r of rows) out.set(sendKey(device, r.client_id), { message_id: r.message_id, sent_at: r.sent_at });
+          for (const r of rows)
+            out.set(sendKey(device, r.client_id), { message_id: r.message_id, sent_at: r.sent_at });
         }
       }
       return out;
@@ -128,7 +129,9 @@ export function createDeliveryRepo() {
       for (const part of chunks([...acks], ACK_CHUNK)) {
         const result = await tx
           .deleteFrom('envelopes')
-          .where((eb) => eb.or(part.map(([device, seq]) => eb.and([eb('device_id', '=', device), eb('seq', '<=', seq)]))))
+          .where((eb) =>
+            eb.or(part.map(([device, seq]) => eb.and([eb('device_id', '=', device), eb('seq', '<=', seq)]))),
+          )
           .executeTakeFirst();
         deleted += Number(result.numDeletedRows);
       }
@@ -148,7 +151,11 @@ export function createDeliveryRepo() {
     },
 
     async lastSeq(tx: Executor, deviceId: string): Promise<number | undefined> {
-      const row = await tx.selectFrom('devices').select('last_seq').where('id', '=', deviceId).executeTakeFirst();
+      const row = await tx
+        .selectFrom('devices')
+        .select('last_seq')
+        .where('id', '=', deviceId)
+        .executeTakeFirst();
       return row === undefined ? undefined : Number(row.last_seq);
     },
 

@@ -40,7 +40,11 @@ describeStorage('delivery service', (storage) => {
     const alice = await t.newPerson();
     const bob = await t.newPerson();
     await t.delivery.send(alice.actor, { clientId: 'a', to: bob.account_id, payload: b64('by id') });
-    await t.delivery.send(alice.actor, { clientId: 'b', to: bob.phone.replace('+1555', '+1 555 '), payload: b64('x') });
+    await t.delivery.send(alice.actor, {
+      clientId: 'b',
+      to: bob.phone.replace('+1555', '+1 555 '),
+      payload: b64('x'),
+    });
     expect((await t.delivery.readQueue(bob.device_id, 0, 10)).map((e) => e.seq)).toEqual([1, 2]);
   });
 
@@ -48,8 +52,16 @@ describeStorage('delivery service', (storage) => {
     const t = createTestContext(storage());
     const alice = await t.newPerson();
     const bob = await t.newPerson();
-    const first = await t.delivery.send(alice.actor, { clientId: 'same', to: bob.phone, payload: b64('once') });
-    const retry = await t.delivery.send(alice.actor, { clientId: 'same', to: bob.phone, payload: b64('once') });
+    const first = await t.delivery.send(alice.actor, {
+      clientId: 'same',
+      to: bob.phone,
+      payload: b64('once'),
+    });
+    const retry = await t.delivery.send(alice.actor, {
+      clientId: 'same',
+      to: bob.phone,
+      payload: b64('once'),
+    });
     expect(retry).toEqual({ ...first, duplicate: true });
 
     const [x, y] = await Promise.all([
@@ -88,7 +100,9 @@ describeStorage('delivery service', (storage) => {
     ).rejects.toMatchObject({ code: 'PHONE_INVALID' });
     const big = Buffer.alloc(64 * 1024 + 1).toString('base64');
     const bob = await t.newPerson();
-    await expect(t.delivery.send(alice.actor, { clientId: 'u4', to: bob.phone, payload: big })).rejects.toMatchObject({
+    await expect(
+      t.delivery.send(alice.actor, { clientId: 'u4', to: bob.phone, payload: big }),
+    ).rejects.toMatchObject({
       code: 'PAYLOAD_TOO_LARGE',
     });
     // A failed send does not burn its client id: the same id works once the input is right.

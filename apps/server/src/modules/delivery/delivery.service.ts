@@ -83,7 +83,10 @@ export function createDeliveryService(deps: DeliveryServiceDeps) {
     onError: (e) => logger.error({ err: e }, 'delivery batch failed'),
   });
 
-  async function commit(batch: BatchSend<QueuedSend, SendResult>[], acks: Map<string, number>): Promise<void> {
+  async function commit(
+    batch: BatchSend<QueuedSend, SendResult>[],
+    acks: Map<string, number>,
+  ): Promise<void> {
     const now = clock.now();
     const started = performance.now();
     const published: EnvelopeRow[] = [];
@@ -105,7 +108,11 @@ export function createDeliveryService(deps: DeliveryServiceDeps) {
         }
         const recipients = indexRecipients(await repo.findRecipients(tx, [...phones], [...accountIds]));
 
-        type Candidate = { send: BatchSend<QueuedSend, SendResult>; account: RecipientAccount; messageId: string };
+        type Candidate = {
+          send: BatchSend<QueuedSend, SendResult>;
+          account: RecipientAccount;
+          messageId: string;
+        };
         // One candidate per idempotency key; a key repeated inside the batch answers like a retry.
         const candidates = new Map<string, Candidate>();
         const repeats: { send: BatchSend<QueuedSend, SendResult>; key: string }[] = [];
@@ -113,7 +120,10 @@ export function createDeliveryService(deps: DeliveryServiceDeps) {
           const r = send.item.recipient;
           const account = 'phone' in r ? recipients.byPhone.get(r.phone) : recipients.byId.get(r.accountId);
           if (!account) {
-            failures.set(send, new AppError('RECIPIENT_NOT_FOUND', `No Parley account for "${send.item.input.to}".`));
+            failures.set(
+              send,
+              new AppError('RECIPIENT_NOT_FOUND', `No Parley account for "${send.item.input.to}".`),
+            );
             continue;
           }
           const key = sendKey(send.item.actor.deviceId, send.item.input.clientId);
@@ -135,7 +145,10 @@ export function createDeliveryService(deps: DeliveryServiceDeps) {
         for (const [key, c] of candidates) (fresh.has(key) ? created : retried).push(c);
         const originals = await repo.findSends(
           tx,
-          retried.map((c) => ({ sender_device: c.send.item.actor.deviceId, client_id: c.send.item.input.clientId })),
+          retried.map((c) => ({
+            sender_device: c.send.item.actor.deviceId,
+            client_id: c.send.item.input.clientId,
+          })),
         );
 
         // Reserve one seq per envelope per device, then hand them out in batch order.
@@ -197,9 +210,14 @@ export function createDeliveryService(deps: DeliveryServiceDeps) {
       });
     } catch (e: unknown) {
       logger.error({ err: e, sends: batch.length }, 'delivery commit failed');
-      const error = new AppError('STORAGE_UNAVAILABLE', 'The message could not be stored; retry later.', undefined, {
-        cause: e,
-      });
+      const error = new AppError(
+        'STORAGE_UNAVAILABLE',
+        'The message could not be stored; retry later.',
+        undefined,
+        {
+          cause: e,
+        },
+      );
       for (const send of batch) send.reject(error);
       // Acks are dropped: the envelopes stay queued and are delivered again (at-least-once).
       forgetAcks(acks);
@@ -253,7 +271,8 @@ export function createDeliveryService(deps: DeliveryServiceDeps) {
         });
       }
       const recipient = parseRecipient(input.to);
-      if (closing) throw new AppError('SERVER_BUSY', 'The server is shutting down; retry on another connection.');
+      if (closing)
+        throw new AppError('SERVER_BUSY', 'The server is shutting down; retry on another connection.');
       const pending = batcher.enqueueSend({ actor, input, recipient });
       if (!pending) {
         throw new AppError('SERVER_BUSY', 'The server is at capacity; retry shortly with the same id.', {
