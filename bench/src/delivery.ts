@@ -155,9 +155,19 @@ export async function runDelivery(o: DeliveryOptions) {
     const metrics = await (await fetch(`${server.url}/metrics`)).text();
     const metric = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(metrics)?.[1] ?? 'NaN');
     const commits = metric('parley_commit_duration_seconds_count');
+    // Server-side shares, as cumulative fractions: send frame read → `sent` written, and commits.
+    const cdf = (name: string) => {
+      const total = metric(`${name}_count`);
+      const buckets = [...metrics.matchAll(new RegExp(`^${name}_bucket\\{le="([^"]+)"\\} (\\S+)$`, 'gm'))];
+      return Object.fromEntries(
+        buckets.filter((m) => m[1] !== '+Inf').map((m) => [`<=${Number(m[1]) * 1000}ms`, round2(Number(m[2]) / total)]),
+      );
+    };
     const extra = {
       commits,
       queue_reads: metric('parley_queue_reads_total'),
+      server_send_ack_cdf: cdf('parley_send_ack_seconds'),
+      commit_cdf: cdf('parley_commit_duration_seconds'),
       mean_commit_ms: round2((metric('parley_commit_duration_seconds_sum') / commits) * 1000),
       mean_sends_per_commit: round2(metric('parley_commit_batch_size_sum') / commits),
       latency_rate_per_s: Math.round(rate),

@@ -15,6 +15,7 @@
  * through the prototype keeps each idle connection to a few hundred bytes.
  */
 import type { IncomingMessage } from 'node:http';
+import { performance } from 'node:perf_hooks';
 import type { Duplex } from 'node:stream';
 import {
   ackFrame,
@@ -273,6 +274,7 @@ export class DeviceConnection {
   private onSend(clientId: string, to: string, payload: string): void {
     const actor = this.actor;
     if (!actor) return;
+    const readAt = performance.now();
     this.outstandingSends++;
     if (this.outstandingSends >= MAX_OUTSTANDING_SENDS) this.updatePaused();
     let pending: Promise<{ message_id: string; sent_at: number; duplicate: boolean }>;
@@ -283,6 +285,7 @@ export class DeviceConnection {
     }
     pending.then(
       (r) => {
+        this.ctx.metrics.sendAckLatency.observe((performance.now() - readAt) / 1000);
         this.sendSettled();
         this.write({
           op: 'sent',

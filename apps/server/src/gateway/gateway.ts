@@ -32,7 +32,7 @@ export interface GatewayDeps {
   bus: Bus;
   clock: Clock;
   logger: Logger;
-  metrics: Pick<Metrics, 'connections' | 'queueReads'>;
+  metrics: Pick<Metrics, 'connections' | 'queueReads' | 'sendAckLatency'>;
   config: GatewayConfig;
 }
 
@@ -51,6 +51,8 @@ export function createGateway(deps: GatewayDeps) {
     // Compression costs ~300 KB of zlib state per connection; payloads are small or encrypted.
     perMessageDeflate: false,
     clientTracking: false,
+    // JSON.parse rejects what matters; a second UTF-8 pass over every frame buys nothing.
+    skipUTF8Validation: true,
   });
   const all = new Set<DeviceConnection>();
   const byDevice = new Map<string, DeviceConnection>();

@@ -55,7 +55,9 @@ function openSqlite(options: OpenDbOptions): Db {
   // CLI commands write while the server runs: wait for the other writer instead of failing.
   database.pragma('busy_timeout = 5000');
   database.pragma('foreign_keys = ON');
-  const kysely = new Kysely<Database>({ dialect: new SqliteDialect({ database }) });
+  const kysely = new Kysely<Database>({
+    dialect: new SqliteDialect({ database: withStatementCache(database, 500) }),
+  });
   return {
     kysely,
     caps: { dialect: 'sqlite', bytes: 'blob', int64: 'integer', strictTables: true },
@@ -64,6 +66,32 @@ function openSqlite(options: OpenDbOptions): Db {
     },
     async close() {
       await kysely.destroy();
+    },
+  };
+}
+
+/**
+ * better-sqlite3 compiles SQL on every prepare(); Kysely prepares on every query. The hot
+ * statements repeat verbatim (same shape, new parameters), so keep the compiled ones.
+ * Least-recently-used entries go first; a Map iterates in insertion order.
+ */
+function withStatementCache(database: SQLite.Database, size: number) {
+  const cache = new Map<string, SQLite.Statement>();
+  return {
+    close: () => database.close(),
+    prepare(text: string): SQLite.Statement {
+      let statement = cache.get(text);
+      if (statement) {
+        cache.delete(text);
+      } else {
+        statement = database.prepare(text);
+        if (cache.size >= size) {
+          const oldest = cache.keys().next().value;
+          if (oldest !== undefined) cache.delete(oldest);
+        }
+      }
+      cache.set(text, statement);
+      return statement;
     },
   };
 }

@@ -50,6 +50,12 @@ export function createMetrics() {
       buckets: [1, 4, 16, 64, 256, 1024],
       registers: [registry],
     }),
+    sendAckLatency: new Histogram({
+      name: 'parley_send_ack_seconds',
+      help: 'From reading a send frame to writing its sent (durable) acknowledgement',
+      buckets: [0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1],
+      registers: [registry],
+    }),
     queueReads: new Counter({
       name: 'parley_queue_reads_total',
       help: 'Pages read from device queues (catch-up after connect, a gap, or a full window)',
