@@ -160,7 +160,9 @@ export async function runDelivery(o: DeliveryOptions) {
       const total = metric(`${name}_count`);
       const buckets = [...metrics.matchAll(new RegExp(`^${name}_bucket\\{le="([^"]+)"\\} (\\S+)$`, 'gm'))];
       return Object.fromEntries(
-        buckets.filter((m) => m[1] !== '+Inf').map((m) => [`<=${Number(m[1]) * 1000}ms`, round2(Number(m[2]) / total)]),
+        buckets
+          .filter((m) => m[1] !== '+Inf')
+          .map((m) => [`<=${Number(m[1]) * 1000}ms`, round2(Number(m[2]) / total)]),
       );
     };
     const extra = {
