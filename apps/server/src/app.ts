@@ -8,7 +8,7 @@ import type { Config, Role } from './config.js';
 import { createGateway, WS_PATH } from './gateway/gateway.js';
 import { createHttpServer } from './http/server.js';
 import { createAccountsModule } from './modules/accounts/index.js';
-import { createDeliveryModule } from './modules/delivery/index.js';
+import { createDeliveryModule, createWorkerCommitExecutor } from './modules/delivery/index.js';
 import { createMemoryBus } from './platform/bus.js';
 import { type Clock, systemClock } from './platform/clock.js';
 import { openDb } from './platform/db.js';
@@ -85,6 +85,10 @@ export function createModules(p: Platform) {
   });
   const delivery = createDeliveryModule({
     db: p.db,
+    // SQLite commits are synchronous: run them in a writer thread so sockets never wait on them.
+    executor: p.config.databaseUrl
+      ? undefined
+      : createWorkerCommitExecutor({ dataDir: p.config.dataDir, sqliteSync: p.config.sqliteSync }, p.logger),
     clock: p.clock,
     ids: p.ids,
     bus: p.bus,

@@ -16,13 +16,24 @@ export interface RecipientRow {
 }
 
 // Parameter budgets: SQLite allows 32,766 bound values per statement, PostgreSQL 65,535.
-const ENVELOPE_CHUNK = 1000; // × 9 columns
-const KEY_CHUNK = 500;
-const ACK_CHUNK = 200; // × 2 values
+const ENVELOPE_CHUNK = 1024; // × 9 columns
+const KEY_CHUNK = 512;
+const ACK_CHUNK = 256; // × 2 values
 
-function chunks<T>(items: readonly T[], size: number): T[][] {
+/**
+ * Splits items into chunks whose sizes are powers of two (largest first, at most `max`). A
+ * statement's text depends on its row count; with only ~10 sizes per statement, every shape
+ * stays in the compiled-statement cache instead of being compiled again for each batch size.
+ */
+function chunks<T>(items: readonly T[], max: number): T[][] {
   const out: T[][] = [];
-  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  let i = 0;
+  while (i < items.length) {
+    let size = 1;
+    while (size * 2 <= Math.min(max, items.length - i)) size *= 2;
+    out.push(items.slice(i, i + size));
+    i += size;
+  }
   return out;
 }
 

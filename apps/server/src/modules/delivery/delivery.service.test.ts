@@ -1,8 +1,15 @@
+import fs from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { createTestContext } from '../../../test/harness/builders.js';
-import { describeStorage } from '../../../test/harness/storage.js';
+import { describeStorage, type StorageContext, tempDir } from '../../../test/harness/storage.js';
+import { openDb } from '../../platform/db.js';
+import { createIds } from '../../platform/ids.js';
+import { createLogger } from '../../platform/logger.js';
+import { migrateToLatest } from '../../platform/migrate.js';
 import { ENVELOPE_TTL_MS } from './delivery.service.js';
-import { base64DecodedLength } from './index.js';
+import { base64DecodedLength, createDeliveryModule, createWorkerCommitExecutor } from './index.js';
+
+const silentLogger = createLogger('silent');
 
 const b64 = (text: string) => Buffer.from(JSON.stringify({ text })).toString('base64');
 
@@ -204,5 +211,43 @@ describe('base64DecodedLength', () => {
       const encoded = Buffer.alloc(n, 7).toString('base64');
       expect(base64DecodedLength(encoded)).toBe(n);
     }
+  });
+});
+
+describe('delivery through the SQLite writer thread', () => {
+  it('commits in the writer thread and the main connection reads the result', async () => {
+    const dataDir = tempDir();
+    const db = openDb({ dataDir });
+    await migrateToLatest(db);
+    const storage: StorageContext = { dialect: 'sqlite', db, dataDir, databaseUrl: undefined };
+    const base = createTestContext(storage);
+    const executor = createWorkerCommitExecutor({ dataDir, sqliteSync: 'normal' }, silentLogger);
+    const { service: delivery } = createDeliveryModule({
+      db,
+      clock: base.clock,
+      ids: createIds(base.clock),
+      bus: base.bus,
+      logger: silentLogger,
+      executor,
+    });
+    const alice = await base.newPerson();
+    const bob = await base.newPerson();
+    const sends = await Promise.all(
+      Array.from({ length: 50 }, (_, i) =>
+        delivery.send(alice.actor, { clientId: `w${i}`, to: bob.phone, payload: b64(String(i)) }),
+      ),
+    );
+    const again = await delivery.send(alice.actor, { clientId: 'w7', to: bob.phone, payload: b64('7') });
+    expect(again).toEqual({ ...sends[7], duplicate: true });
+    await expect(
+      delivery.send(alice.actor, { clientId: 'nobody', to: '+15559999995', payload: b64('?') }),
+    ).rejects.toMatchObject({ code: 'RECIPIENT_NOT_FOUND' });
+    const queue = await delivery.readQueue(bob.device_id, 0, 100);
+    expect(queue.map((e) => e.message_id)).toEqual(sends.map((s) => s.message_id));
+    delivery.ack(bob.device_id, 50);
+    await delivery.close();
+    expect(await delivery.readQueue(bob.device_id, 0, 100)).toEqual([]);
+    await db.close();
+    fs.rmSync(dataDir, { recursive: true, force: true });
   });
 });

@@ -19,7 +19,9 @@ import type { Ids } from '../../platform/ids.js';
 import type { Logger } from '../../platform/logger.js';
 import type { DeviceActor } from '../accounts/index.js';
 import { normalizePhone } from '../accounts/index.js';
-import { type DeliveryRepo, type EnvelopeRow, type RecipientRow, sendKey } from './delivery.repo.js';
+import { type CommitExecutor, createInlineCommitExecutor } from './commit-executor.js';
+import type { CommitResult } from './delivery.commit.js';
+import type { DeliveryRepo, EnvelopeRow } from './delivery.repo.js';
 import { type BatchSend, createWriteBatcher } from './write-batcher.js';
 
 export const ENVELOPE_TTL_MS = 30 * 24 * 3600 * 1000;
@@ -54,6 +56,8 @@ interface QueuedSend {
 export interface DeliveryServiceDeps {
   db: Pick<Db, 'kysely'>;
   repo: DeliveryRepo;
+  /** Where group commits run; defaults to inline on `db`. */
+  executor?: CommitExecutor;
   clock: Clock;
   ids: Ids;
   bus: Pick<Bus, 'publish'>;
@@ -68,6 +72,7 @@ export interface DeliveryServiceDeps {
 
 export function createDeliveryService(deps: DeliveryServiceDeps) {
   const { db, repo, clock, ids, bus, logger } = deps;
+  const executor = deps.executor ?? createInlineCommitExecutor(db, repo);
   let closing = false;
   /**
    * Highest seq acked per device and not yet committed. Queue reads skip below it so that a
@@ -87,126 +92,23 @@ export function createDeliveryService(deps: DeliveryServiceDeps) {
     batch: BatchSend<QueuedSend, SendResult>[],
     acks: Map<string, number>,
   ): Promise<void> {
-    const now = clock.now();
     const started = performance.now();
-    const published: EnvelopeRow[] = [];
-    const results = new Map<BatchSend<QueuedSend, SendResult>, SendResult>();
-    const failures = new Map<BatchSend<QueuedSend, SendResult>, AppError>();
-    let delivered = 0;
+    let result: CommitResult;
     try {
-      await db.kysely.transaction().execute(async (tx) => {
-        // Any retry of the transaction must start from a clean slate.
-        published.length = 0;
-        results.clear();
-        failures.clear();
-
-        const phones = new Set<string>();
-        const accountIds = new Set<string>();
-        for (const { item } of batch) {
-          if ('phone' in item.recipient) phones.add(item.recipient.phone);
-          else accountIds.add(item.recipient.accountId);
-        }
-        const recipients = indexRecipients(await repo.findRecipients(tx, [...phones], [...accountIds]));
-
-        type Candidate = {
-          send: BatchSend<QueuedSend, SendResult>;
-          account: RecipientAccount;
-          messageId: string;
-        };
-        // One candidate per idempotency key; a key repeated inside the batch answers like a retry.
-        const candidates = new Map<string, Candidate>();
-        const repeats: { send: BatchSend<QueuedSend, SendResult>; key: string }[] = [];
-        for (const send of batch) {
-          const r = send.item.recipient;
-          const account = 'phone' in r ? recipients.byPhone.get(r.phone) : recipients.byId.get(r.accountId);
-          if (!account) {
-            failures.set(
-              send,
-              new AppError('RECIPIENT_NOT_FOUND', `No Parley account for "${send.item.input.to}".`),
-            );
-            continue;
-          }
-          const key = sendKey(send.item.actor.deviceId, send.item.input.clientId);
-          if (candidates.has(key)) repeats.push({ send, key });
-          else candidates.set(key, { send, account, messageId: ids.newId('msg') });
-        }
-
-        const fresh = await repo.insertSendKeys(
-          tx,
-          [...candidates.values()].map((c) => ({
-            sender_device: c.send.item.actor.deviceId,
-            client_id: c.send.item.input.clientId,
-            message_id: c.messageId,
-            sent_at: now,
-          })),
-        );
-        const created: Candidate[] = [];
-        const retried: Candidate[] = [];
-        for (const [key, c] of candidates) (fresh.has(key) ? created : retried).push(c);
-        const originals = await repo.findSends(
-          tx,
-          retried.map((c) => ({
-            sender_device: c.send.item.actor.deviceId,
-            client_id: c.send.item.input.clientId,
-          })),
-        );
-
-        // Reserve one seq per envelope per device, then hand them out in batch order.
-        const counts = new Map<string, number>();
-        for (const c of created) {
-          for (const device of c.account.devices) {
-            if (device === c.send.item.actor.deviceId) continue;
-            counts.set(device, (counts.get(device) ?? 0) + 1);
-          }
-        }
-        const lastSeqs = await repo.reserveSeqs(tx, counts);
-        const nextSeq = new Map<string, number>();
-        for (const [device, last] of lastSeqs) nextSeq.set(device, last - (counts.get(device) ?? 0) + 1);
-
-        const envelopes: EnvelopeRow[] = [];
-        const byKey = new Map<string, SendResult>();
-        for (const c of created) {
-          const { actor, input } = c.send.item;
-          for (const device of c.account.devices) {
-            if (device === actor.deviceId) continue;
-            const seq = nextSeq.get(device);
-            if (seq === undefined) continue; // logged out meanwhile
-            nextSeq.set(device, seq + 1);
-            envelopes.push({
-              device_id: device,
-              seq,
-              message_id: c.messageId,
-              sender_account: actor.accountId,
-              sender_device: actor.deviceId,
-              sender_phone: actor.phone,
-              sent_at: now,
-              expires_at: now + ENVELOPE_TTL_MS,
-              payload: input.payload,
-            });
-          }
-          const result = { message_id: c.messageId, sent_at: now, duplicate: false };
-          results.set(c.send, result);
-          byKey.set(sendKey(actor.deviceId, input.clientId), result);
-        }
-        for (const c of retried) {
-          const key = sendKey(c.send.item.actor.deviceId, c.send.item.input.clientId);
-          const original = originals.get(key);
-          if (!original) {
-            failures.set(c.send, new AppError('INTERNAL_ERROR', 'The original of a retried send vanished.'));
-            continue;
-          }
-          const result = { ...original, duplicate: true };
-          results.set(c.send, result);
-          byKey.set(key, result);
-        }
-        for (const { send, key } of repeats) {
-          const first = byKey.get(key);
-          if (first) results.set(send, { ...first, duplicate: true });
-          else failures.set(send, new AppError('INTERNAL_ERROR', 'The original of a repeated send failed.'));
-        }
-        await repo.insertEnvelopes(tx, envelopes);
-        if (acks.size > 0) delivered = await repo.deleteAcked(tx, acks);
-        published.push(...envelopes);
+      result = await executor.commit({
+        items: batch.map(({ item }) => ({
+          senderAccount: item.actor.accountId,
+          senderDevice: item.actor.deviceId,
+          senderPhone: item.actor.phone,
+          clientId: item.input.clientId,
+          to: item.input.to,
+          recipient: item.recipient,
+          payload: item.input.payload,
+          messageId: ids.newId('msg'),
+        })),
+        acks: [...acks],
+        now: clock.now(),
+        ttlMs: ENVELOPE_TTL_MS,
       });
     } catch (e: unknown) {
       logger.error({ err: e, sends: batch.length }, 'delivery commit failed');
@@ -226,17 +128,28 @@ export function createDeliveryService(deps: DeliveryServiceDeps) {
 
     forgetAcks(acks);
     deps.onCommit?.(batch.length, (performance.now() - started) / 1000);
-    for (const [send, error] of failures) send.reject(error);
     let accepted = 0;
-    for (const [send, result] of results) {
-      if (!result.duplicate) accepted++;
-      send.resolve(result);
+    for (const [i, send] of batch.entries()) {
+      const outcome = result.outcomes[i];
+      if (!outcome) {
+        send.reject(new AppError('INTERNAL_ERROR', 'The commit returned no outcome for this send.'));
+      } else if (outcome.ok) {
+        if (!outcome.duplicate) accepted++;
+        send.resolve({
+          message_id: outcome.message_id,
+          sent_at: outcome.sent_at,
+          duplicate: outcome.duplicate,
+        });
+      } else {
+        send.reject(new AppError(outcome.code, outcome.message));
+      }
     }
-    for (const envelope of published) {
+    // Announced only now: a gateway that hears of an envelope can always read it.
+    for (const envelope of result.envelopes) {
       bus.publish(deviceChannel(envelope.device_id), { type: 'envelope', envelope } satisfies DeviceEvent);
     }
     if (accepted > 0) deps.onAccepted?.(accepted);
-    if (delivered > 0) deps.onDelivered?.(delivered);
+    if (result.delivered > 0) deps.onDelivered?.(result.delivered);
   }
 
   function forgetAcks(acks: Map<string, number>): void {
@@ -324,28 +237,9 @@ export function createDeliveryService(deps: DeliveryServiceDeps) {
     async close(): Promise<void> {
       closing = true;
       await batcher.drain();
+      await executor.close();
     },
   };
-}
-
-interface RecipientAccount {
-  accountId: string;
-  devices: string[];
-}
-
-function indexRecipients(rows: RecipientRow[]) {
-  const byPhone = new Map<string, RecipientAccount>();
-  const byId = new Map<string, RecipientAccount>();
-  for (const row of rows) {
-    let account = byId.get(row.account_id);
-    if (!account) {
-      account = { accountId: row.account_id, devices: [] };
-      byId.set(row.account_id, account);
-      byPhone.set(row.phone, account);
-    }
-    if (row.device_id && !account.devices.includes(row.device_id)) account.devices.push(row.device_id);
-  }
-  return { byPhone, byId };
 }
 
 /** Decoded size of standard base64 without decoding it. */

@@ -2,6 +2,7 @@
 import { createDeliveryRepo } from './delivery.repo.js';
 import { createDeliveryService, type DeliveryServiceDeps } from './delivery.service.js';
 
+export { type CommitExecutor, createWorkerCommitExecutor } from './commit-executor.js';
 export type { EnvelopeRow } from './delivery.repo.js';
 export {
   base64DecodedLength,
