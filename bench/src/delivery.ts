@@ -19,6 +19,8 @@ export interface DeliveryOptions {
   messages: number;
   perDeviceInFlight: number;
   latencySeconds: number;
+  /** Overrides the offered rate of phase 2 (default: half the measured peak), for analysis. */
+  latencyRate?: number;
   dataDir: string;
 }
 
@@ -114,7 +116,7 @@ export async function runDelivery(o: DeliveryOptions) {
 
     // Phase 2: latency at half the peak, open loop.
     state.phase = 'latency';
-    const rate = peak / 2;
+    const rate = o.latencyRate ?? peak / 2;
     const tickMs = 5;
     const total = Math.round(rate * o.latencySeconds);
     process.stderr.write(`phase 2: ${Math.round(rate)}/s for ${o.latencySeconds} s (${total} messages)…\n`);

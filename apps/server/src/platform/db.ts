@@ -46,7 +46,8 @@ export function openDb(options: OpenDbOptions): Db {
     : openSqlite(options);
 }
 
-function openSqlite(options: OpenDbOptions): Db {
+/** Opens the embedded database file with Parley's settings (used by Kysely and the writer thread). */
+export function openSqliteDatabase(options: Pick<OpenDbOptions, 'dataDir' | 'sqliteSync'>): SQLite.Database {
   fs.mkdirSync(options.dataDir, { recursive: true });
   const file = path.join(options.dataDir, 'parley.sqlite');
   const database = new SQLite(file);
@@ -55,6 +56,17 @@ function openSqlite(options: OpenDbOptions): Db {
   // CLI commands write while the server runs: wait for the other writer instead of failing.
   database.pragma('busy_timeout = 5000');
   database.pragma('foreign_keys = ON');
+  // The default page cache is 2 MB; the idempotency-key and queue indexes outgrow it within
+  // minutes at full load and every insert then reads pages back through system calls.
+  database.pragma('cache_size = -65536');
+  // Queue pages are written and rewritten within seconds (insert, then delete on ack); a
+  // larger WAL between checkpoints copies each hot page back once instead of many times.
+  database.pragma('wal_autocheckpoint = 10000');
+  return database;
+}
+
+function openSqlite(options: OpenDbOptions): Db {
+  const database = openSqliteDatabase(options);
   const kysely = new Kysely<Database>({
     dialect: new SqliteDialect({ database: withStatementCache(database, 500) }),
   });

@@ -4,7 +4,11 @@
  */
 import { AppError } from '../../src/errors.js';
 import { createAccountsModule } from '../../src/modules/accounts/index.js';
-import { createDeliveryModule, type DeviceEvent } from '../../src/modules/delivery/index.js';
+import {
+  createDeliveryModule,
+  createWorkerCommitExecutor,
+  type DeviceEvent,
+} from '../../src/modules/delivery/index.js';
 import { createMemoryBus } from '../../src/platform/bus.js';
 import { createManualClock } from '../../src/platform/clock.js';
 import { createIds } from '../../src/platform/ids.js';
@@ -22,7 +26,19 @@ export function newPhone(): string {
   return `+1555${tail}`;
 }
 
-export function createTestContext(storage: StorageContext) {
+const open: { close(): Promise<void> }[] = [];
+
+/** Closes every context's delivery service (and writer thread); call in afterEach. */
+export async function closeTestContexts(): Promise<void> {
+  for (const c of open.splice(0)) await c.close();
+}
+
+export interface TestContextOptions {
+  /** SQLite only: commit through the writer thread, as the server does. */
+  writerThread?: boolean;
+}
+
+export function createTestContext(storage: StorageContext, options: TestContextOptions = {}) {
   const clock = createManualClock(Date.now());
   const logger: Logger = createLogger('silent');
   const bus = createMemoryBus((e) => {
@@ -47,7 +63,11 @@ export function createTestContext(storage: StorageContext) {
     otpKey: 'test-otp-key-that-is-long-enough-0123456789',
     logger,
   });
-  const delivery = createDeliveryModule({ db: storage.db, clock, ids, bus, logger });
+  const executor = options.writerThread
+    ? createWorkerCommitExecutor({ dataDir: storage.dataDir, sqliteSync: 'normal' }, logger)
+    : undefined;
+  const delivery = createDeliveryModule({ db: storage.db, clock, ids, bus, logger, executor });
+  open.push(delivery.service);
   const events: { channel: string; event: DeviceEvent }[] = [];
 
   return {

@@ -78,8 +78,12 @@ export interface StorageContext {
 }
 
 /** Declares `suite` twice: on a fresh SQLite file and on a fresh PostgreSQL database. */
-export function describeStorage(name: string, suite: (get: () => StorageContext) => void): void {
-  for (const dialect of ['sqlite', 'postgres'] as const) {
+export function describeStorage(
+  name: string,
+  suite: (get: () => StorageContext) => void,
+  dialects: readonly ('sqlite' | 'postgres')[] = ['sqlite', 'postgres'],
+): void {
+  for (const dialect of dialects) {
     const skip = dialect === 'postgres' && !available;
     (skip ? describe.skip : describe)(`${name} [${dialect}]`, () => {
       let ctx: StorageContext | undefined;

@@ -14,6 +14,20 @@ import type { Database } from '../../platform/schema.js';
 import type { DeliveryRepo, EnvelopeRow, RecipientRow } from './delivery.repo.js';
 import { sendKey } from './delivery.repo.js';
 
+/** The writes of one commit, bound to its transaction. */
+export interface CommitStore {
+  findRecipients(phones: string[], accountIds: string[]): Promise<RecipientRow[]>;
+  insertSendKeys(
+    rows: { sender_device: string; client_id: string; message_id: string; sent_at: number }[],
+  ): Promise<Set<string>>;
+  findSends(
+    keys: { sender_device: string; client_id: string }[],
+  ): Promise<Map<string, { message_id: string; sent_at: number }>>;
+  reserveSeqs(counts: Map<string, number>): Promise<Map<string, number>>;
+  insertEnvelopes(rows: EnvelopeRow[]): Promise<void>;
+  deleteAcked(acks: Map<string, number>): Promise<number>;
+}
+
 export interface CommitItem {
   senderAccount: string;
   senderDevice: string;
@@ -52,17 +66,30 @@ interface RecipientAccount {
   devices: string[];
 }
 
+/** A commit through Kysely (both dialects). */
 export async function commitBatch(
   db: Kysely<Database>,
   repo: DeliveryRepo,
   input: CommitInput,
 ): Promise<CommitResult> {
-  return db.transaction().execute((tx) => commitInTransaction(tx, repo, input));
+  return db.transaction().execute((tx) =>
+    commitWith(
+      {
+        findRecipients: (phones, accountIds) => repo.findRecipients(tx, phones, accountIds),
+        insertSendKeys: (rows) => repo.insertSendKeys(tx, rows),
+        findSends: (keys) => repo.findSends(tx, keys),
+        reserveSeqs: (counts) => repo.reserveSeqs(tx, counts),
+        insertEnvelopes: (rows) => repo.insertEnvelopes(tx, rows),
+        deleteAcked: (acks) => repo.deleteAcked(tx, acks),
+      },
+      input,
+    ),
+  );
 }
 
-async function commitInTransaction(
-  tx: Kysely<Database>,
-  repo: DeliveryRepo,
+/** The commit algorithm; the caller runs it inside one transaction of `repo`. */
+export async function commitWith(
+  repo: CommitStore,
   { items, acks, now, ttlMs }: CommitInput,
 ): Promise<CommitResult> {
   const outcomes: CommitOutcome[] = new Array(items.length);
@@ -73,7 +100,7 @@ async function commitInTransaction(
     if ('phone' in item.recipient) phones.add(item.recipient.phone);
     else accountIds.add(item.recipient.accountId);
   }
-  const recipients = indexRecipients(await repo.findRecipients(tx, [...phones], [...accountIds]));
+  const recipients = indexRecipients(await repo.findRecipients([...phones], [...accountIds]));
 
   // One candidate per idempotency key; later items with the same key answer like a retry.
   const candidates = new Map<string, { index: number; account: RecipientAccount }>();
@@ -95,7 +122,6 @@ async function commitInTransaction(
   }
 
   const fresh = await repo.insertSendKeys(
-    tx,
     [...candidates.values()].map(({ index }) => {
       const item = items[index] as CommitItem;
       return {
@@ -113,7 +139,6 @@ async function commitInTransaction(
     else retried.push({ index: c.index, key });
   }
   const originals = await repo.findSends(
-    tx,
     retried.map(({ index }) => {
       const item = items[index] as CommitItem;
       return { sender_device: item.senderDevice, client_id: item.clientId };
@@ -127,7 +152,7 @@ async function commitInTransaction(
       if (device !== sender) counts.set(device, (counts.get(device) ?? 0) + 1);
     }
   }
-  const lastSeqs = await repo.reserveSeqs(tx, counts);
+  const lastSeqs = await repo.reserveSeqs(counts);
   const nextSeq = new Map<string, number>();
   for (const [device, last] of lastSeqs) nextSeq.set(device, last - (counts.get(device) ?? 0) + 1);
 
@@ -175,8 +200,8 @@ async function commitInTransaction(
       : { ok: false, code: 'INTERNAL_ERROR', message: 'The original of a repeated send failed.' };
   }
 
-  await repo.insertEnvelopes(tx, envelopes);
-  const delivered = acks.length > 0 ? await repo.deleteAcked(tx, new Map(acks)) : 0;
+  await repo.insertEnvelopes(envelopes);
+  const delivered = acks.length > 0 ? await repo.deleteAcked(new Map(acks)) : 0;
   return { outcomes, envelopes, delivered };
 }
 

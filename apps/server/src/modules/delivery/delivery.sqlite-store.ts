@@ -1,0 +1,96 @@
+/**
+ * The commit's writes for the SQLite writer thread, as single-row prepared statements on the
+ * raw better-sqlite3 connection. In-process SQLite has no round trips, so a loop of compiled
+ * single-row statements costs less than one multi-row statement, and skipping the query
+ * builder saves more: measured about 10 µs instead of 16 µs of CPU per send in a 600-send
+ * commit. The Kysely repo (delivery.repo.ts) stays the portable definition; the delivery tests
+ * run both against the same expectations.
+ */
+import type SQLite from 'better-sqlite3';
+import type { CommitStore } from './delivery.commit.js';
+import type { EnvelopeRow, RecipientRow } from './delivery.repo.js';
+import { sendKey } from './delivery.repo.js';
+
+export function createSqliteCommitStore(database: SQLite.Database): CommitStore {
+  const q = {
+    recipientByPhone: database.prepare<[string], RecipientRow>(
+      'select a.id as account_id, a.phone, d.id as device_id from accounts a ' +
+        'left join devices d on d.account_id = a.id where a.phone = ?',
+    ),
+    recipientById: database.prepare<[string], RecipientRow>(
+      'select a.id as account_id, a.phone, d.id as device_id from accounts a ' +
+        'left join devices d on d.account_id = a.id where a.id = ?',
+    ),
+    insertSend: database.prepare<[string, string, string, number]>(
+      'insert into sends (sender_device, client_id, message_id, sent_at) values (?, ?, ?, ?) ' +
+        'on conflict (sender_device, client_id) do nothing',
+    ),
+    findSend: database.prepare<[string, string], { message_id: string; sent_at: number }>(
+      'select message_id, sent_at from sends where sender_device = ? and client_id = ?',
+    ),
+    reserveSeq: database.prepare<[number, string], { last_seq: number }>(
+      'update devices set last_seq = last_seq + ? where id = ? returning last_seq',
+    ),
+    insertEnvelope: database.prepare<
+      [string, number, string, string, string, string, number, number, string]
+    >(
+      'insert into envelopes (device_id, seq, message_id, sender_account, sender_device, sender_phone, ' +
+        'sent_at, expires_at, payload) values (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+    ),
+    deleteAcked: database.prepare<[string, number]>('delete from envelopes where device_id = ? and seq <= ?'),
+  };
+
+  return {
+    async findRecipients(phones, accountIds) {
+      const out: RecipientRow[] = [];
+      for (const phone of phones) out.push(...q.recipientByPhone.all(phone));
+      for (const id of accountIds) out.push(...q.recipientById.all(id));
+      return out;
+    },
+    async insertSendKeys(rows) {
+      const fresh = new Set<string>();
+      for (const r of rows) {
+        if (q.insertSend.run(r.sender_device, r.client_id, r.message_id, r.sent_at).changes === 1) {
+          fresh.add(sendKey(r.sender_device, r.client_id));
+        }
+      }
+      return fresh;
+    },
+    async findSends(keys) {
+      const out = new Map<string, { message_id: string; sent_at: number }>();
+      for (const k of keys) {
+        const row = q.findSend.get(k.sender_device, k.client_id);
+        if (row) out.set(sendKey(k.sender_device, k.client_id), row);
+      }
+      return out;
+    },
+    async reserveSeqs(counts) {
+      const out = new Map<string, number>();
+      for (const [device, n] of counts) {
+        const row = q.reserveSeq.get(n, device);
+        if (row) out.set(device, Number(row.last_seq));
+      }
+      return out;
+    },
+    async insertEnvelopes(rows: EnvelopeRow[]) {
+      for (const e of rows) {
+        q.insertEnvelope.run(
+          e.device_id,
+          e.seq,
+          e.message_id,
+          e.sender_account,
+          e.sender_device,
+          e.sender_phone,
+          e.sent_at,
+          e.expires_at,
+          e.payload,
+        );
+      }
+    },
+    async deleteAcked(acks) {
+      let deleted = 0;
+      for (const [device, seq] of acks) deleted += q.deleteAcked.run(device, seq).changes;
+      return deleted;
+    },
+  };
+}
