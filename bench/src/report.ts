@@ -7,7 +7,7 @@ const FILE = fileURLToPath(new URL('../../docs/BENCHMARKS.md', import.meta.url))
 
 export function machineDescription(): string {
   const cpu = os.cpus()[0]?.model.trim() ?? 'unknown CPU';
-  return `${os.cpus().length} × ${cpu}, ${Math.round(os.totalmem() / 2 ** 30)} GiB RAM, ${os.type()} ${os.release()}, Node ${process.version}`;
+  return `${os.cpus().length} × ${cpu}, ${Math.round(os.totalmem() / 2 ** 30)} GiB RAM, ${os.type()} ${os.arch()}, Node ${process.version}`;
 }
 
 export function recordResult(
