@@ -226,3 +226,30 @@ describe('gateway protocol', () => {
     b2.close();
   });
 });
+
+describe('gateway heartbeats', () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startTestServer({ env: { PARLEY_HEARTBEAT_MS: '1000' } });
+  });
+  afterAll(async () => {
+    await server?.close();
+  });
+
+  it('keeps a connection that answers pings and drops one that went silent', async () => {
+    const alive = await openSignedIn(server.wsUrl, (await server.newPerson()).token);
+    const silent = await openSignedIn(server.wsUrl, (await server.newPerson()).token);
+    // A vanished peer: its socket is never read again, so it never answers a ping.
+    const raw = (silent.ws as unknown as { _socket: { pause(): void } })._socket;
+    raw.pause();
+    const open = async () => (await server.platform.metrics.connections.get()).values[0]?.value;
+    expect(await open()).toBe(2);
+    const deadline = Date.now() + 5000;
+    while ((await open()) !== 1 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    // Dropped by the server within two heartbeat intervals (plus one sweep).
+    expect(await open()).toBe(1);
+    alive.send({ op: 'ping', t: 7 });
+    expect(await alive.op('pong')).toEqual({ op: 'pong', t: 7 });
+    alive.close();
+  });
+});
