@@ -48,8 +48,11 @@ export type CommitOutcome =
 export interface CommitResult {
   /** One per item, in item order. */
   outcomes: CommitOutcome[];
-  /** Envelopes created, to announce after the commit. */
-  envelopes: EnvelopeRow[];
+  /**
+   * Envelopes created, to announce after the commit, as [item index, device id, seq]: the
+   * caller holds the rest of each row, so the payloads never travel back from a writer thread.
+   */
+  created: [item: number, deviceId: string, seq: number][];
   /** Envelopes deleted by acks. */
   delivered: number;
 }
@@ -157,6 +160,7 @@ export async function commitWith(
   for (const [device, last] of lastSeqs) nextSeq.set(device, last - (counts.get(device) ?? 0) + 1);
 
   const envelopes: EnvelopeRow[] = [];
+  const createdRefs: [number, string, number][] = [];
   const byKey = new Map<string, { message_id: string; sent_at: number }>();
   for (const { index, account } of created) {
     const item = items[index] as CommitItem;
@@ -165,6 +169,7 @@ export async function commitWith(
       const seq = nextSeq.get(device);
       if (seq === undefined) continue; // logged out meanwhile
       nextSeq.set(device, seq + 1);
+      createdRefs.push([index, device, seq]);
       envelopes.push({
         device_id: device,
         seq,
@@ -202,7 +207,7 @@ export async function commitWith(
 
   await repo.insertEnvelopes(envelopes);
   const delivered = acks.length > 0 ? await repo.deleteAcked(new Map(acks)) : 0;
-  return { outcomes, envelopes, delivered };
+  return { outcomes, created: createdRefs, delivered };
 }
 
 function indexRecipients(rows: RecipientRow[]) {

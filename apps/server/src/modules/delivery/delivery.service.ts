@@ -20,7 +20,7 @@ import type { Logger } from '../../platform/logger.js';
 import type { DeviceActor } from '../accounts/index.js';
 import { normalizePhone } from '../accounts/index.js';
 import { type CommitExecutor, createInlineCommitExecutor } from './commit-executor.js';
-import type { CommitResult } from './delivery.commit.js';
+import type { CommitItem, CommitResult } from './delivery.commit.js';
 import type { DeliveryRepo, EnvelopeRow } from './delivery.repo.js';
 import { type BatchSend, createWriteBatcher } from './write-batcher.js';
 
@@ -94,22 +94,19 @@ export function createDeliveryService(deps: DeliveryServiceDeps) {
   ): Promise<void> {
     const started = performance.now();
     let result: CommitResult;
+    const now = clock.now();
+    const items: CommitItem[] = batch.map(({ item }) => ({
+      senderAccount: item.actor.accountId,
+      senderDevice: item.actor.deviceId,
+      senderPhone: item.actor.phone,
+      clientId: item.input.clientId,
+      to: item.input.to,
+      recipient: item.recipient,
+      payload: item.input.payload,
+      messageId: ids.newId('msg'),
+    }));
     try {
-      result = await executor.commit({
-        items: batch.map(({ item }) => ({
-          senderAccount: item.actor.accountId,
-          senderDevice: item.actor.deviceId,
-          senderPhone: item.actor.phone,
-          clientId: item.input.clientId,
-          to: item.input.to,
-          recipient: item.recipient,
-          payload: item.input.payload,
-          messageId: ids.newId('msg'),
-        })),
-        acks: [...acks],
-        now: clock.now(),
-        ttlMs: ENVELOPE_TTL_MS,
-      });
+      result = await executor.commit({ items, acks: [...acks], now, ttlMs: ENVELOPE_TTL_MS });
     } catch (e: unknown) {
       logger.error({ err: e, sends: batch.length }, 'delivery commit failed');
       const error = new AppError(
@@ -145,8 +142,21 @@ export function createDeliveryService(deps: DeliveryServiceDeps) {
       }
     }
     // Announced only now: a gateway that hears of an envelope can always read it.
-    for (const envelope of result.envelopes) {
-      bus.publish(deviceChannel(envelope.device_id), { type: 'envelope', envelope } satisfies DeviceEvent);
+    for (const [index, deviceId, seq] of result.created) {
+      const item = items[index];
+      if (!item) continue;
+      const envelope: EnvelopeRow = {
+        device_id: deviceId,
+        seq,
+        message_id: item.messageId,
+        sender_account: item.senderAccount,
+        sender_device: item.senderDevice,
+        sender_phone: item.senderPhone,
+        sent_at: now,
+        expires_at: now + ENVELOPE_TTL_MS,
+        payload: item.payload,
+      };
+      bus.publish(deviceChannel(deviceId), { type: 'envelope', envelope } satisfies DeviceEvent);
     }
     if (accepted > 0) deps.onAccepted?.(accepted);
     if (result.delivered > 0) deps.onDelivered?.(result.delivered);
