@@ -170,17 +170,7 @@ export async function commitWith(
       if (seq === undefined) continue; // logged out meanwhile
       nextSeq.set(device, seq + 1);
       createdRefs.push([index, device, seq]);
-      envelopes.push({
-        device_id: device,
-        seq,
-        message_id: item.messageId,
-        sender_account: item.senderAccount,
-        sender_device: item.senderDevice,
-        sender_phone: item.senderPhone,
-        sent_at: now,
-        expires_at: now + ttlMs,
-        payload: item.payload,
-      });
+      envelopes.push(envelopeOf(item, device, seq, now, ttlMs));
     }
     outcomes[index] = { ok: true, message_id: item.messageId, sent_at: now, duplicate: false };
     byKey.set(sendKey(item.senderDevice, item.clientId), { message_id: item.messageId, sent_at: now });
@@ -208,6 +198,27 @@ export async function commitWith(
   await repo.insertEnvelopes(envelopes);
   const delivered = acks.length > 0 ? await repo.deleteAcked(new Map(acks)) : 0;
   return { outcomes, created: createdRefs, delivered };
+}
+
+/** The queue row of one send for one device. */
+export function envelopeOf(
+  item: CommitItem,
+  deviceId: string,
+  seq: number,
+  now: number,
+  ttlMs: number,
+): EnvelopeRow {
+  return {
+    device_id: deviceId,
+    seq,
+    message_id: item.messageId,
+    sender_account: item.senderAccount,
+    sender_device: item.senderDevice,
+    sender_phone: item.senderPhone,
+    sent_at: now,
+    expires_at: now + ttlMs,
+    payload: item.payload,
+  };
 }
 
 function indexRecipients(rows: RecipientRow[]) {

@@ -20,7 +20,7 @@ import type { Logger } from '../../platform/logger.js';
 import type { DeviceActor } from '../accounts/index.js';
 import { normalizePhone } from '../accounts/index.js';
 import { type CommitExecutor, createInlineCommitExecutor } from './commit-executor.js';
-import type { CommitItem, CommitResult } from './delivery.commit.js';
+import { type CommitItem, type CommitResult, envelopeOf } from './delivery.commit.js';
 import type { DeliveryRepo, EnvelopeRow } from './delivery.repo.js';
 import { type BatchSend, createWriteBatcher } from './write-batcher.js';
 
@@ -145,17 +145,7 @@ export function createDeliveryService(deps: DeliveryServiceDeps) {
     for (const [index, deviceId, seq] of result.created) {
       const item = items[index];
       if (!item) continue;
-      const envelope: EnvelopeRow = {
-        device_id: deviceId,
-        seq,
-        message_id: item.messageId,
-        sender_account: item.senderAccount,
-        sender_device: item.senderDevice,
-        sender_phone: item.senderPhone,
-        sent_at: now,
-        expires_at: now + ENVELOPE_TTL_MS,
-        payload: item.payload,
-      };
+      const envelope = envelopeOf(item, deviceId, seq, now, ENVELOPE_TTL_MS);
       bus.publish(deviceChannel(deviceId), { type: 'envelope', envelope } satisfies DeviceEvent);
     }
     if (accepted > 0) deps.onAccepted?.(accepted);
