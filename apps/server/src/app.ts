@@ -132,6 +132,7 @@ export async function startRoles(p: Platform, modules: Modules, roles: Role[]): 
             },
           },
           { name: 'expire-codes', run: () => modules.accounts.purgeExpiredCodes() },
+          { name: 'unlink-idle-companions', run: () => modules.accounts.unlinkIdleCompanions() },
         ],
       })
     : undefined;

@@ -26,7 +26,25 @@ export interface ProfileView {
 export interface DeviceView {
   device_id: string;
   name: string;
+  /** `primary` (signed in by phone code) or `companion` (linked by a code from the primary). */
+  role: 'primary' | 'companion';
   created_at: string;
   last_seen_at: string | null;
   current: boolean;
+}
+
+/** A code the primary device shows (as text or QR) to link a companion device. */
+export interface LinkCodeResponse {
+  /** 8 characters shown as XXXX-XXXX; single use. */
+  code: string;
+  /** The same code as a QR payload: `parley:link:XXXX-XXXX`. */
+  qr_payload: string;
+  /** Seconds until the code expires. */
+  expires_in: number;
+}
+
+export interface LinkDeviceResponse {
+  account_id: string;
+  device_id: string;
+  token: string;
 }

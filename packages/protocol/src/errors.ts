@@ -53,7 +53,8 @@ export const ERROR_CODES = {
   FORBIDDEN: {
     status: 403,
     retryable: false,
-    description: 'The caller is signed in but may not do this.',
+    description:
+      'The caller is signed in but may not do this (for example a linked device linking others or logging out another device).',
   },
   ROUTE_NOT_FOUND: {
     status: 404,
@@ -78,7 +79,20 @@ export const ERROR_CODES = {
   DEVICE_LIMIT_REACHED: {
     status: 409,
     retryable: false,
-    description: 'The account already has the most devices allowed (5). Log one out first.',
+    description:
+      'The account already has 4 linked (companion) devices besides its primary. Unlink one first.',
+  },
+  LINK_CODE_INVALID: {
+    status: 400,
+    retryable: false,
+    description:
+      'The link code is malformed, wrong, or was already used (each code links one device). Show a new one on the primary device.',
+  },
+  LINK_CODE_EXPIRED: {
+    status: 400,
+    retryable: false,
+    description:
+      'The link code expired (codes live 2 minutes) and is now spent. Show a new one on the primary device.',
   },
   RECIPIENT_NOT_FOUND: {
     status: 404,

@@ -101,6 +101,12 @@ export interface MessageFrame {
   from: string;
   from_account: string;
   from_device: string;
+  /**
+   * The account the message was addressed to. Equal to this device's own account for a
+   * message received; another account for a copy of a message this account's other device
+   * sent (file it under that chat).
+   */
+  to_account: string;
   sent_at: number;
   payload: string;
 }

@@ -215,6 +215,11 @@ export class ParleyClient {
     return this.#api.listDevices();
   }
 
+  /** Primary device only: a code (and QR payload) that links a new companion device for 2 minutes. */
+  createLinkCode() {
+    return this.#api.createLinkCode();
+  }
+
   /** Logs out one device of this account. Logging out this very device ends its connection with 4401. */
   logoutDevice(deviceId: string) {
     return this.#api.logoutDevice(deviceId);

@@ -2,7 +2,14 @@
  * The REST half of the SDK: a fetch wrapper that turns non-2xx answers into ParleyErrors, the two
  * sign-in calls (which need no token) and the signed-in account calls.
  */
-import type { DeviceView, ProfileView, RequestCodeResponse, VerifyCodeResponse } from '@parley/protocol';
+import type {
+  DeviceView,
+  LinkCodeResponse,
+  LinkDeviceResponse,
+  ProfileView,
+  RequestCodeResponse,
+  VerifyCodeResponse,
+} from '@parley/protocol';
 import { errorFromResponseBody, ParleyError } from './errors.js';
 import { normalizeBaseUrl } from './socket.js';
 
@@ -97,6 +104,22 @@ export function verifyCode(
   return createHttp({ baseUrl, ...options }).request('POST', '/auth/verify', body);
 }
 
+export interface LinkDeviceInput {
+  /** The code shown on the primary device (XXXX-XXXX), or its QR payload `parley:link:…`. */
+  code: string;
+  deviceName?: string;
+}
+
+/** Links this device as a companion of the account whose primary showed the code. */
+export function linkDevice(
+  baseUrl: string,
+  input: LinkDeviceInput,
+  options: AuthCallOptions = {},
+): Promise<LinkDeviceResponse> {
+  const body = { code: input.code, ...(input.deviceName ? { device_name: input.deviceName } : {}) };
+  return createHttp({ baseUrl, ...options }).request('POST', '/devices/link', body);
+}
+
 export interface UpdateProfileInput {
   displayName?: string;
   about?: string;
@@ -122,6 +145,8 @@ export function createAccountApi(http: Pick<Http, 'request'>) {
       http.request<ProfileView>('GET', `/accounts/${encodeURIComponent(idOrPhone)}`),
     listDevices: async (): Promise<DeviceView[]> =>
       (await http.request<{ devices: DeviceView[] }>('GET', '/devices')).devices,
+    /** Primary device only: a short-lived code (and QR payload) to link a companion. */
+    createLinkCode: () => http.request<LinkCodeResponse>('POST', '/devices/link-codes'),
     logoutDevice: (deviceId: string) =>
       http.request<LogoutResponse>('DELETE', `/devices/${encodeURIComponent(deviceId)}`),
     logout: () => http.request<LogoutResponse>('POST', '/auth/logout'),

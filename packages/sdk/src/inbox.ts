@@ -31,6 +31,11 @@ export interface ReceivedMessage {
   from: string;
   fromAccount: string;
   fromDevice: string;
+  /**
+   * The account the message was addressed to: your own for a message you received; the other
+   * person's for a copy of a message one of your other devices sent (its chat).
+   */
+  toAccount: string;
   /** Epoch milliseconds at which the server committed the message. */
   sentAt: number;
   /** Standard base64 of the opaque payload bytes. */
@@ -67,6 +72,7 @@ function toReceived(frame: MessageFrame): ReceivedMessage {
     from: frame.from,
     fromAccount: frame.from_account,
     fromDevice: frame.from_device,
+    toAccount: frame.to_account,
     sentAt: frame.sent_at,
     payload: frame.payload,
     text: decodeText(frame.payload),

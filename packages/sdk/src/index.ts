@@ -9,7 +9,9 @@ export { ParleyError, type ParleyErrorCode, type ParleyErrorOptions, type SdkErr
 export {
   type AuthCallOptions,
   type FetchLike,
+  type LinkDeviceInput,
   type LogoutResponse,
+  linkDevice,
   requestCode,
   type UpdateProfileInput,
   type VerifyCodeInput,

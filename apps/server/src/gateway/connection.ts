@@ -54,6 +54,8 @@ export class DeviceConnection {
   actor: DeviceActor | undefined;
   alive = true;
   readonly openedAt: number;
+  /** When last_seen_at was last written for this device (the gateway refreshes it hourly). */
+  touchedAt = 0;
 
   private unsubscribe: (() => void) | undefined;
   private mode: 'catchup' | 'live' = 'catchup';
@@ -250,8 +252,9 @@ export class DeviceConnection {
           heartbeat_ms: this.ctx.config.heartbeatMs,
           max_payload_bytes: MAX_PAYLOAD_BYTES,
         });
+        this.touchedAt = this.ctx.clock.now();
         this.ctx.accounts
-          .touchDevice(actor)
+          .touchDevices([actor.deviceId])
           .catch((e: unknown) => this.ctx.logger.warn({ err: e }, 'touch failed'));
         this.pump();
       },
@@ -411,6 +414,7 @@ export class DeviceConnection {
       from: row.sender_phone,
       from_account: row.sender_account,
       from_device: row.sender_device,
+      to_account: row.to_account,
       sent_at: row.sent_at,
       payload: row.payload,
     } satisfies ServerFrame);

@@ -18,6 +18,8 @@ import { DeviceConnection } from './connection.js';
 
 export const WS_PATH = '/ws';
 const HELLO_TIMEOUT_MS = 10_000;
+/** Connected devices count as seen; last_seen_at is refreshed this often while connected. */
+const TOUCH_INTERVAL_MS = 3600_000;
 
 export interface GatewayConfig {
   heartbeatMs: number;
@@ -27,7 +29,7 @@ export interface GatewayConfig {
 }
 
 export interface GatewayDeps {
-  accounts: Pick<AccountsService, 'authenticate' | 'touchDevice'>;
+  accounts: Pick<AccountsService, 'authenticate' | 'touchDevices'>;
   delivery: Pick<DeliveryService, 'send' | 'ack' | 'readQueue' | 'lastSeq'>;
   bus: Bus;
   clock: Clock;
@@ -86,14 +88,25 @@ export function createGateway(deps: GatewayDeps) {
 
   // One timer for every connection: a per-connection timer would cost memory at 20k sockets.
   const heartbeat = setInterval(() => {
+    const now = clock.now();
+    const stale: string[] = [];
     for (const connection of all) {
       if (connection.phase !== 'open') continue;
+      if (connection.actor && now - connection.touchedAt >= TOUCH_INTERVAL_MS) {
+        connection.touchedAt = now;
+        stale.push(connection.actor.deviceId);
+      }
       if (!connection.alive) {
         connection.ws.terminate();
         continue;
       }
       connection.alive = false;
       connection.ws.ping();
+    }
+    if (stale.length > 0) {
+      deps.accounts
+        .touchDevices(stale)
+        .catch((e: unknown) => logger.warn({ err: e }, 'touching devices failed'));
     }
   }, deps.config.heartbeatMs);
   heartbeat.unref();

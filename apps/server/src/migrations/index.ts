@@ -1,7 +1,9 @@
 /** The migration stream, in order. Append only: a released migration is never edited. */
 import type { MigrationModule } from '../platform/migrate.js';
 import * as m0001 from './0001_init.js';
+import * as m0002 from './0002_linked_devices.js';
 
 export const migrations: Record<string, MigrationModule> = {
   '0001_init': m0001,
+  '0002_linked_devices': m0002,
 };

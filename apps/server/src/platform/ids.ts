@@ -14,8 +14,8 @@ export interface Ids {
   newId(prefix: IdPrefix): string;
   /** A bearer secret: 32 random bytes, base64url, with a recognisable prefix. */
   newToken(prefix: string): string;
-  /** A numeric one-time code with `digits` digits, uniformly drawn. */
-  newCode(digits: number): string;
+  /** A one-time code of `length` characters drawn uniformly from `alphabet` (digits by default). */
+  newCode(length: number, alphabet?: string): string;
 }
 
 /**
@@ -61,9 +61,9 @@ export function createIds(clock: Clock, random: (n: number) => Buffer = createPo
     newToken(prefix) {
       return `${prefix}_${random(32).toString('base64url')}`;
     },
-    newCode(digits) {
+    newCode(length, alphabet = '0123456789') {
       let code = '';
-      for (let i = 0; i < digits; i++) code += String(randomInt(10));
+      for (let i = 0; i < length; i++) code += alphabet[randomInt(alphabet.length)];
       return code;
     },
   };

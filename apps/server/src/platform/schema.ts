@@ -18,6 +18,17 @@ export interface DevicesTable {
   last_seen_at: number | null;
   /** Highest envelope sequence handed out for this device; the next envelope gets last_seq + 1. */
   last_seq: Generated<number>;
+  /** One `primary` per account (signed in by phone code); up to 4 `companion`s linked by code. */
+  role: 'primary' | 'companion';
+}
+
+export interface LinkCodesTable {
+  /** HMAC of the code shown on the linking device; single use. */
+  code_hash: string;
+  account_id: string;
+  created_by: string;
+  expires_at: number;
+  created_at: number;
 }
 
 export interface VerificationCodesTable {
@@ -39,6 +50,8 @@ export interface EnvelopesTable {
   expires_at: number;
   /** Opaque payload as the client sent it (standard base64), relayed unchanged. */
   payload: string;
+  /** The account the message was addressed to (the chat, for the sender's own devices). */
+  to_account: string;
 }
 
 export interface SendsTable {
@@ -53,5 +66,6 @@ export interface Database {
   devices: DevicesTable;
   verification_codes: VerificationCodesTable;
   envelopes: EnvelopesTable;
+  link_codes: LinkCodesTable;
   sends: SendsTable;
 }

@@ -85,10 +85,30 @@ export function createTestContext(storage: StorageContext, options: TestContextO
         events.push({ channel: `device:${deviceId}`, event: event as DeviceEvent }),
       );
     },
+    /** Links a companion device to the person's account the way an app does (code from the primary). */
+    async linkCompanion(
+      primary: { accountId: string; deviceId: string; phone: string; role: 'primary' },
+      name = 'Laptop',
+    ) {
+      const { code } = await accounts.service.createLinkCode(primary);
+      const linked = await accounts.service.linkDevice({ ip: '192.0.2.200' }, { code, device_name: name });
+      const actor = {
+        accountId: linked.account_id,
+        deviceId: linked.device_id,
+        phone: primary.phone,
+        role: 'companion' as const,
+      };
+      return { ...linked, actor };
+    },
     async newPerson(name = 'Person') {
       const phone = newPhone();
       const created = await accounts.service.createAccount({ phone, name });
-      const actor = { accountId: created.account_id, deviceId: created.device_id, phone };
+      const actor = {
+        accountId: created.account_id,
+        deviceId: created.device_id,
+        phone,
+        role: 'primary' as const,
+      };
       return { ...created, phone, actor };
     },
   };

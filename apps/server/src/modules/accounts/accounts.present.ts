@@ -9,6 +9,7 @@ export function presentDevice(row: DeviceRow, currentDeviceId: string): DeviceVi
   return {
     device_id: row.id,
     name: row.name,
+    role: row.role,
     created_at: new Date(row.created_at).toISOString(),
     last_seen_at: row.last_seen_at === null ? null : new Date(row.last_seen_at).toISOString(),
     current: row.id === currentDeviceId,

@@ -1,5 +1,10 @@
 import type { Executor } from '../../platform/db.js';
-import type { AccountsTable, DevicesTable, VerificationCodesTable } from '../../platform/schema.js';
+import type {
+  AccountsTable,
+  DevicesTable,
+  LinkCodesTable,
+  VerificationCodesTable,
+} from '../../platform/schema.js';
 
 export type AccountRow = AccountsTable;
 export type DeviceRow = Omit<DevicesTable, 'last_seq'> & { last_seq: number };
@@ -29,7 +34,7 @@ export function createAccountsRepo(db: Executor) {
       return tx
         .selectFrom('devices')
         .innerJoin('accounts', 'accounts.id', 'devices.account_id')
-        .select(['devices.id as device_id', 'devices.account_id', 'accounts.phone'])
+        .select(['devices.id as device_id', 'devices.account_id', 'devices.role', 'accounts.phone'])
         .where('devices.token_hash', '=', tokenHash)
         .executeTakeFirst();
     },
@@ -41,8 +46,32 @@ export function createAccountsRepo(db: Executor) {
         .orderBy('created_at')
         .execute() as Promise<DeviceRow[]>;
     },
-    async touchDevice(deviceId: string, at: number, tx: Executor = db): Promise<void> {
-      await tx.updateTable('devices').set({ last_seen_at: at }).where('id', '=', deviceId).execute();
+    async touchDevices(deviceIds: string[], at: number, tx: Executor = db): Promise<void> {
+      if (deviceIds.length === 0) return;
+      await tx.updateTable('devices').set({ last_seen_at: at }).where('id', 'in', deviceIds).execute();
+    },
+    async insertLinkCode(row: LinkCodesTable, tx: Executor = db): Promise<void> {
+      await tx.insertInto('link_codes').values(row).execute();
+    },
+    /** Removes and returns a link code: a code is spent by the first attempt that names it. */
+    async takeLinkCode(codeHash: string, tx: Executor = db): Promise<LinkCodesTable | undefined> {
+      return tx.deleteFrom('link_codes').where('code_hash', '=', codeHash).returningAll().executeTakeFirst();
+    },
+    async deleteExpiredLinkCodes(now: number, tx: Executor = db): Promise<number> {
+      const r = await tx.deleteFrom('link_codes').where('expires_at', '<', now).executeTakeFirst();
+      return Number(r.numDeletedRows);
+    },
+    /** Companion devices not seen since `before` (never-seen ones count from their creation). */
+    async findStaleCompanions(
+      before: number,
+      tx: Executor = db,
+    ): Promise<{ id: string; account_id: string }[]> {
+      return tx
+        .selectFrom('devices')
+        .select(['id', 'account_id'])
+        .where('role', '=', 'companion')
+        .where((eb) => eb(eb.fn.coalesce('last_seen_at', 'created_at'), '<', before))
+        .execute();
     },
     /** Deletes devices and their queued envelopes; returns the ids actually deleted. */
     async deleteDevices(

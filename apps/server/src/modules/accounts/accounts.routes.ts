@@ -22,6 +22,7 @@ const profile = z.object({
 const device = z.object({
   device_id: z.string(),
   name: z.string(),
+  role: z.enum(['primary', 'companion']),
   created_at: z.string(),
   last_seen_at: z.string().nullable(),
   current: z.boolean(),
@@ -142,6 +143,47 @@ export async function accountsRoutes(app: FastifyInstance, deps: AccountsRoutesD
     async (request) => ({ devices: await accounts.listDevices(await authenticate(request)) }),
   );
 
+  r.post(
+    '/api/v1/devices/link-codes',
+    {
+      schema: {
+        tags: ['devices'],
+        summary: 'Show a code (or QR payload) that links a new companion device; primary device only',
+        ...secured,
+        response: {
+          201: z.object({ code: z.string(), qr_payload: z.string(), expires_in: z.number() }),
+          401: errorResponse,
+          403: errorResponse,
+          409: errorResponse,
+          429: errorResponse,
+        },
+      },
+    },
+    async (request, reply) =>
+      reply.code(201).send(await accounts.createLinkCode(await authenticate(request))),
+  );
+
+  r.post(
+    '/api/v1/devices/link',
+    {
+      schema: {
+        tags: ['devices'],
+        summary: 'Link this device as a companion with a code shown on the primary; returns its token',
+        body: z.object({
+          code: z.string().min(1).max(40).describe('XXXX-XXXX, or the QR payload parley:link:XXXX-XXXX'),
+          device_name: z.string().max(64).optional(),
+        }),
+        response: {
+          200: z.object({ account_id: z.string(), device_id: z.string(), token: z.string() }),
+          400: errorResponse,
+          409: errorResponse,
+          429: errorResponse,
+        },
+      },
+    },
+    async (request) => accounts.linkDevice({ ip: request.ip }, request.body),
+  );
+
   const loggedOut = z.object({ logged_out: z.array(z.string()) });
 
   r.delete(
@@ -149,7 +191,8 @@ export async function accountsRoutes(app: FastifyInstance, deps: AccountsRoutesD
     {
       schema: {
         tags: ['devices'],
-        summary: 'Log out one device of this account (its token stops working, its queue is dropped)',
+        summary:
+          'Log out (unlink) one device: its token stops working and its queue is dropped. A companion may log out only itself',
         ...secured,
         params: z.object({ id: z.string().min(1).max(64) }),
         response: { 200: loggedOut, 401: errorResponse, 404: errorResponse },
@@ -179,7 +222,7 @@ export async function accountsRoutes(app: FastifyInstance, deps: AccountsRoutesD
     {
       schema: {
         tags: ['auth'],
-        summary: 'Log out every device of this account',
+        summary: 'Log out every device of this account; primary device only',
         ...secured,
         response: { 200: loggedOut, 401: errorResponse },
       },

@@ -1,7 +1,13 @@
 import { expect, it } from 'vitest';
 import { createTestContext, newPhone } from '../../../test/harness/builders.js';
 import { describeStorage } from '../../../test/harness/storage.js';
-import { CODE_ATTEMPTS, CODE_TTL_MS, MAX_DEVICES } from './accounts.service.js';
+import {
+  CODE_ATTEMPTS,
+  CODE_TTL_MS,
+  COMPANION_IDLE_MS,
+  LINK_CODE_TTL_MS,
+  MAX_COMPANIONS,
+} from './accounts.service.js';
 
 const ip = { ip: '192.0.2.1' };
 
@@ -19,7 +25,12 @@ describeStorage('accounts service', (storage) => {
     expect(verified.new_account).toBe(true);
     expect(verified.token).toMatch(/^pdt_/);
     const actor = await t.accounts.authenticate(verified.token);
-    expect(actor).toEqual({ accountId: verified.account_id, deviceId: verified.device_id, phone });
+    expect(actor).toEqual({
+      accountId: verified.account_id,
+      deviceId: verified.device_id,
+      phone,
+      role: 'primary',
+    });
     // The code is single-use.
     await expect(t.accounts.verifyCode(ip, { phone, code: code?.code ?? '' })).rejects.toMatchObject({
       code: 'CODE_EXPIRED',
@@ -96,42 +107,88 @@ describeStorage('accounts service', (storage) => {
     });
   });
 
-  it('signs an existing account in on a new device', async () => {
+  it('signing in by code on a new phone makes it the primary and logs the old primary out', async () => {
     const t = createTestContext(storage());
     const person = await t.newPerson('Dana');
+    const laptop = await t.linkCompanion(person.actor);
+    const revoked: unknown[] = [];
+    t.bus.subscribe('device.revoked', (e) => revoked.push(e));
     await t.accounts.requestCode(ip, { phone: person.phone });
     const verified = await t.accounts.verifyCode(ip, {
       phone: person.phone,
       code: t.codes.at(-1)?.code ?? '',
     });
     expect(verified).toMatchObject({ account_id: person.account_id, new_account: false });
-    expect((await t.accounts.listDevices(person.actor)).map((d) => d.current)).toEqual([true, false]);
+    await expect(t.accounts.authenticate(person.token)).rejects.toMatchObject({ code: 'UNAUTHENTICATED' });
+    expect(revoked).toEqual([{ deviceId: person.device_id }]);
+    const newPrimary = await t.accounts.authenticate(verified.token);
+    expect((await t.accounts.listDevices(newPrimary)).map((d) => [d.device_id, d.role, d.current])).toEqual([
+      [laptop.device_id, 'companion', false],
+      [verified.device_id, 'primary', true],
+    ]);
   });
 
-  it('refuses a sixth device', async () => {
+  it('links up to 4 companions by single-use code and refuses a fifth', async () => {
     const t = createTestContext(storage());
-    const phone = newPhone();
-    const first = await t.accounts.createAccount({ phone, name: 'Eve' });
-    const actor = { accountId: first.account_id, deviceId: first.device_id, phone };
-    // Devices beyond the first are added straight through the repository path the service uses.
-    for (let i = 1; i < MAX_DEVICES; i++) {
-      await storage()
-        .db.kysely.insertInto('devices')
-        .values({
-          id: `dev_extra_${first.device_id}_${i}`,
-          account_id: first.account_id,
-          name: `extra ${i}`,
-          token_hash: `hash_${first.device_id}_${i}`,
-          created_at: Date.now(),
-          last_seen_at: null,
-        })
-        .execute();
-    }
-    await t.accounts.requestCode(ip, { phone });
+    const person = await t.newPerson();
+    for (let i = 1; i <= MAX_COMPANIONS; i++) await t.linkCompanion(person.actor, `companion ${i}`);
+    await expect(t.accounts.createLinkCode(person.actor)).rejects.toMatchObject({
+      code: 'DEVICE_LIMIT_REACHED',
+    });
+    expect(await t.accounts.listDevices(person.actor)).toHaveLength(1 + MAX_COMPANIONS);
+  });
+
+  it('refuses replayed, expired, malformed and foreign link codes; only the primary links', async () => {
+    const t = createTestContext(storage());
+    const person = await t.newPerson();
+    const { code, qr_payload, expires_in } = await t.accounts.createLinkCode(person.actor);
+    expect(code).toMatch(/^[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}$/);
+    expect(qr_payload).toBe(`parley:link:${code}`);
+    expect(expires_in).toBe(120);
+    // The QR payload and a lowercase, unhyphenated spelling both work, once.
+    const linked = await t.accounts.linkDevice(ip, { code: qr_payload });
+    expect(linked.account_id).toBe(person.account_id);
     await expect(
-      t.accounts.verifyCode(ip, { phone, code: t.codes.at(-1)?.code ?? '' }),
-    ).rejects.toMatchObject({ code: 'DEVICE_LIMIT_REACHED' });
-    expect(await t.accounts.listDevices(actor)).toHaveLength(MAX_DEVICES);
+      t.accounts.linkDevice(ip, { code: code.toLowerCase().replace('-', '') }),
+    ).rejects.toMatchObject({
+      code: 'LINK_CODE_INVALID',
+    });
+    for (const bad of ['', 'ABC', 'ABCD-EFGU', '12345678901']) {
+      await expect(t.accounts.linkDevice(ip, { code: bad })).rejects.toMatchObject({
+        code: 'LINK_CODE_INVALID',
+      });
+    }
+    const late = await t.accounts.createLinkCode(person.actor);
+    t.clock.advance(LINK_CODE_TTL_MS + 1);
+    await expect(t.accounts.linkDevice(ip, { code: late.code })).rejects.toMatchObject({
+      code: 'LINK_CODE_EXPIRED',
+    });
+    // Spent by the failed attempt, too.
+    await expect(t.accounts.linkDevice(ip, { code: late.code })).rejects.toMatchObject({
+      code: 'LINK_CODE_INVALID',
+    });
+
+    const companion = await t.accounts.authenticate(linked.token);
+    expect(companion.role).toBe('companion');
+    await expect(t.accounts.createLinkCode(companion)).rejects.toMatchObject({ code: 'FORBIDDEN' });
+    expect(await t.accounts.listDevices(person.actor)).toHaveLength(2);
+  });
+
+  it('unlinks companions not seen for 30 days, never the primary', async () => {
+    const t = createTestContext(storage());
+    const person = await t.newPerson();
+    const idle = await t.linkCompanion(person.actor, 'idle');
+    const active = await t.linkCompanion(person.actor, 'active');
+    t.clock.advance(COMPANION_IDLE_MS - 1000);
+    await t.accounts.touchDevices([active.device_id]);
+    t.clock.advance(2000);
+    const unlinked = await t.accounts.unlinkIdleCompanions();
+    expect(unlinked).toContain(idle.device_id);
+    expect(unlinked).not.toContain(active.device_id);
+    expect(unlinked).not.toContain(person.device_id);
+    await expect(t.accounts.authenticate(idle.token)).rejects.toMatchObject({ code: 'UNAUTHENTICATED' });
+    await t.accounts.authenticate(person.token);
+    await t.accounts.authenticate(active.token);
   });
 
   it('creates accounts for operators and refuses a taken number', async () => {
@@ -168,13 +225,21 @@ describeStorage('accounts service', (storage) => {
   it('logs out one device or all; tokens stop working and a revocation event goes out', async () => {
     const t = createTestContext(storage());
     const person = await t.newPerson();
-    await t.accounts.requestCode(ip, { phone: person.phone });
-    const second = await t.accounts.verifyCode(ip, { phone: person.phone, code: t.codes.at(-1)?.code ?? '' });
+    const second = await t.linkCompanion(person.actor);
+    const third = await t.linkCompanion(person.actor);
     const revoked: unknown[] = [];
     t.bus.subscribe('device.revoked', (e) => revoked.push(e));
 
     await expect(t.accounts.logout(person.actor, { deviceId: 'dev_nope' })).rejects.toMatchObject({
       code: 'DEVICE_NOT_FOUND',
+    });
+    // A companion may log out itself only.
+    await expect(t.accounts.logout(third.actor, { deviceId: second.device_id })).rejects.toMatchObject({
+      code: 'FORBIDDEN',
+    });
+    await expect(t.accounts.logout(third.actor, 'all')).rejects.toMatchObject({ code: 'FORBIDDEN' });
+    expect(await t.accounts.logout(third.actor, { deviceId: third.device_id })).toEqual({
+      logged_out: [third.device_id],
     });
     expect(await t.accounts.logout(person.actor, { deviceId: second.device_id })).toEqual({
       logged_out: [second.device_id],
@@ -184,7 +249,11 @@ describeStorage('accounts service', (storage) => {
 
     expect(await t.accounts.logout(person.actor, 'all')).toEqual({ logged_out: [person.device_id] });
     await expect(t.accounts.authenticate(person.token)).rejects.toMatchObject({ code: 'UNAUTHENTICATED' });
-    expect(revoked).toEqual([{ deviceId: second.device_id }, { deviceId: person.device_id }]);
+    expect(revoked).toEqual([
+      { deviceId: third.device_id },
+      { deviceId: second.device_id },
+      { deviceId: person.device_id },
+    ]);
   });
 
   it('rejects missing, malformed and unknown tokens', async () => {

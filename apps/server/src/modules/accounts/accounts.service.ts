@@ -4,7 +4,14 @@
  * Tokens are stored as SHA-256 hashes only; the plain token is shown once.
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import type { DeviceView, ProfileView, RequestCodeResponse, VerifyCodeResponse } from '@parley/protocol';
+import type {
+  DeviceView,
+  LinkCodeResponse,
+  LinkDeviceResponse,
+  ProfileView,
+  RequestCodeResponse,
+  VerifyCodeResponse,
+} from '@parley/protocol';
 import { AppError } from '../../errors.js';
 import type { Bus } from '../../platform/bus.js';
 import type { Clock } from '../../platform/clock.js';
@@ -13,6 +20,7 @@ import { hashToken, type Ids } from '../../platform/ids.js';
 import type { Logger } from '../../platform/logger.js';
 import type { RateLimiterFactory } from '../../platform/rate-limit.js';
 import type { CodeSender } from '../../platform/sms.js';
+import { canLinkDevices, canLogOut } from './accounts.policy.js';
 import { presentDevice, presentProfile } from './accounts.present.js';
 import type { AccountsRepo } from './accounts.repo.js';
 import { normalizePhone } from './phone.js';
@@ -20,7 +28,14 @@ import { normalizePhone } from './phone.js';
 export const CODE_TTL_MS = 10 * 60 * 1000;
 export const CODE_ATTEMPTS = 5;
 export const CODE_DIGITS = 6;
-export const MAX_DEVICES = 5;
+/** One primary device plus this many companions. */
+export const MAX_COMPANIONS = 4;
+export const MAX_DEVICES = 1 + MAX_COMPANIONS;
+export const LINK_CODE_TTL_MS = 2 * 60 * 1000;
+/** A companion not seen for this long is unlinked. */
+export const COMPANION_IDLE_MS = 30 * 24 * 3600 * 1000;
+const LINK_CODE_LENGTH = 8;
+const CROCKFORD = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
 const RESEND_SECONDS = 30;
 
 /** Who is calling, as the edges know it before authentication. */
@@ -33,6 +48,7 @@ export interface DeviceActor {
   accountId: string;
   deviceId: string;
   phone: string;
+  role: 'primary' | 'companion';
 }
 
 export const DEVICE_REVOKED_EVENT = 'device.revoked';
@@ -59,6 +75,7 @@ export function createAccountsService(deps: AccountsServiceDeps) {
     codesPerPhone: deps.rateLimiter('otp-phone', { points: 5, windowSeconds: 3600 }),
     codesPerAddress: deps.rateLimiter('otp-address', { points: 20, windowSeconds: 3600 }),
     verifyPerAddress: deps.rateLimiter('verify-address', { points: 60, windowSeconds: 3600 }),
+    linkCodesPerAccount: deps.rateLimiter('link-codes-account', { points: 20, windowSeconds: 3600 }),
   };
 
   const codeHash = (phone: string, code: string) =>
@@ -84,14 +101,27 @@ export function createAccountsService(deps: AccountsServiceDeps) {
     }
   }
 
-  /** Creates a device for the account inside tx and returns its one-time-visible token. */
-  async function addDevice(tx: Parameters<AccountsRepo['insertDevice']>[1], accountId: string, name: string) {
+  /**
+   * Creates a device inside tx and returns its token (shown once). A new primary replaces the
+   * old one (signing in by phone code moves the account to the new device); a companion needs
+   * a free companion slot. Returns the ids of devices it replaced, to revoke after commit.
+   */
+  async function addDevice(
+    tx: Parameters<AccountsRepo['insertDevice']>[1],
+    accountId: string,
+    name: string,
+    role: 'primary' | 'companion',
+  ) {
     const devices = await repo.listDevices(accountId, tx);
-    if (devices.length >= MAX_DEVICES) {
+    let replaced: string[] = [];
+    if (role === 'primary') {
+      const old = devices.filter((d) => d.role === 'primary').map((d) => d.id);
+      replaced = await repo.deleteDevices(accountId, old, tx);
+    } else if (devices.filter((d) => d.role === 'companion').length >= MAX_COMPANIONS) {
       throw new AppError(
         'DEVICE_LIMIT_REACHED',
-        `This account already has ${MAX_DEVICES} devices; log one out first.`,
-        { max_devices: MAX_DEVICES },
+        `This account already has ${MAX_COMPANIONS} linked devices; unlink one first.`,
+        { max_companions: MAX_COMPANIONS },
       );
     }
     const token = ids.newToken('pdt');
@@ -104,10 +134,24 @@ export function createAccountsService(deps: AccountsServiceDeps) {
         token_hash: hashToken(token),
         created_at: clock.now(),
         last_seen_at: null,
+        role,
       },
       tx,
     );
-    return { deviceId, token };
+    return { deviceId, token, replaced };
+  }
+
+  function revoke(deviceIds: string[]): void {
+    for (const deviceId of deviceIds)
+      bus.publish(DEVICE_REVOKED_EVENT, { deviceId } satisfies DeviceRevokedEvent);
+  }
+
+  /** Link codes are 8 Crockford base32 characters (40 bits), shown as XXXX-XXXX. */
+  function normalizeLinkCode(input: string): string | undefined {
+    const compact = input.toUpperCase().replace(/[\s-]/g, '').replace(/O/g, '0').replace(/[IL]/g, '1');
+    if (compact.length !== LINK_CODE_LENGTH) return undefined;
+    for (const c of compact) if (!CROCKFORD.includes(c)) return undefined;
+    return compact;
   }
 
   return {
@@ -162,17 +206,31 @@ export function createAccountsService(deps: AccountsServiceDeps) {
         }
         throw new AppError('CODE_INVALID', 'That code is not right.', { attempts_left: left });
       }
-      return db.kysely.transaction().execute(async (tx) => {
-        await repo.deleteCode(phone, tx);
-        let account = await repo.findAccountByPhone(phone, tx);
-        const newAccount = !account;
-        if (!account) {
-          account = { id: ids.newId('acc'), phone, display_name: '', about: '', created_at: clock.now() };
-          await repo.insertAccount(account, tx);
-        }
-        const { deviceId, token } = await addDevice(tx, account.id, input.device_name?.trim() || 'Device');
-        return { account_id: account.id, device_id: deviceId, token, new_account: newAccount };
-      });
+      return db.kysely
+        .transaction()
+        .execute(async (tx) => {
+          await repo.deleteCode(phone, tx);
+          let account = await repo.findAccountByPhone(phone, tx);
+          const newAccount = !account;
+          if (!account) {
+            account = { id: ids.newId('acc'), phone, display_name: '', about: '', created_at: clock.now() };
+            await repo.insertAccount(account, tx);
+          }
+          const { deviceId, token, replaced } = await addDevice(
+            tx,
+            account.id,
+            input.device_name?.trim() || 'Device',
+            'primary',
+          );
+          return {
+            result: { account_id: account.id, device_id: deviceId, token, new_account: newAccount },
+            replaced,
+          };
+        })
+        .then(({ result, replaced }) => {
+          revoke(replaced);
+          return result;
+        });
     },
 
     /** Operator action (CLI): creates an account with a first device, no code needed. */
@@ -187,7 +245,7 @@ export function createAccountsService(deps: AccountsServiceDeps) {
           { id: accountId, phone, display_name: input.name, about: '', created_at: clock.now() },
           tx,
         );
-        const { deviceId, token } = await addDevice(tx, accountId, input.deviceName ?? 'Primary');
+        const { deviceId, token } = await addDevice(tx, accountId, input.deviceName ?? 'Primary', 'primary');
         return { account_id: accountId, device_id: deviceId, token };
       });
     },
@@ -196,11 +254,83 @@ export function createAccountsService(deps: AccountsServiceDeps) {
       if (!token || token.length > 200) throw new AppError('UNAUTHENTICATED', 'A device token is required.');
       const row = await repo.findDeviceByTokenHash(hashToken(token));
       if (!row) throw new AppError('UNAUTHENTICATED', 'This device token is unknown or was logged out.');
-      return { accountId: row.account_id, deviceId: row.device_id, phone: row.phone };
+      return { accountId: row.account_id, deviceId: row.device_id, phone: row.phone, role: row.role };
     },
 
-    async touchDevice(actor: DeviceActor): Promise<void> {
-      await repo.touchDevice(actor.deviceId, clock.now());
+    /** Marks devices as seen now (connected); companions unseen for 30 days are unlinked. */
+    async touchDevices(deviceIds: string[]): Promise<void> {
+      await repo.touchDevices(deviceIds, clock.now());
+    },
+
+    /** Shows a code (and QR payload) that links a new companion device to this account. */
+    async createLinkCode(actor: DeviceActor): Promise<LinkCodeResponse> {
+      if (!canLinkDevices(actor)) {
+        throw new AppError('FORBIDDEN', 'Only the primary device can link other devices.');
+      }
+      await enforce(limits.linkCodesPerAccount, actor.accountId, 'link codes for this account');
+      const devices = await repo.listDevices(actor.accountId);
+      if (devices.filter((d) => d.role === 'companion').length >= MAX_COMPANIONS) {
+        throw new AppError(
+          'DEVICE_LIMIT_REACHED',
+          `This account already has ${MAX_COMPANIONS} linked devices; unlink one first.`,
+          { max_companions: MAX_COMPANIONS },
+        );
+      }
+      const code = ids.newCode(LINK_CODE_LENGTH, CROCKFORD);
+      const now = clock.now();
+      await repo.insertLinkCode({
+        code_hash: codeHash('link', code),
+        account_id: actor.accountId,
+        created_by: actor.deviceId,
+        expires_at: now + LINK_CODE_TTL_MS,
+        created_at: now,
+      });
+      const shown = `${code.slice(0, 4)}-${code.slice(4)}`;
+      return { code: shown, qr_payload: `parley:link:${shown}`, expires_in: LINK_CODE_TTL_MS / 1000 };
+    },
+
+    /** Links a new companion device with a code shown on the primary; returns its token. */
+    async linkDevice(
+      actor: AnonymousActor,
+      input: { code: string; device_name?: string | undefined },
+    ): Promise<LinkDeviceResponse> {
+      await enforce(limits.verifyPerAddress, actor.ip, 'link attempts from this address');
+      const raw = input.code.startsWith('parley:link:')
+        ? input.code.slice('parley:link:'.length)
+        : input.code;
+      const code = normalizeLinkCode(raw);
+      if (!code)
+        throw new AppError('LINK_CODE_INVALID', 'That is not a link code (8 characters, XXXX-XXXX).');
+      const result = await db.kysely.transaction().execute(async (tx) => {
+        const link = await repo.takeLinkCode(codeHash('link', code), tx);
+        if (!link) throw new AppError('LINK_CODE_INVALID', 'This link code is wrong or was already used.');
+        if (link.expires_at <= clock.now()) return { expired: true as const };
+        const { deviceId, token } = await addDevice(
+          tx,
+          link.account_id,
+          input.device_name?.trim() || 'Linked device',
+          'companion',
+        );
+        return { expired: false as const, account_id: link.account_id, device_id: deviceId, token };
+      });
+      // Outside the transaction, so the spent code stays deleted.
+      if (result.expired) throw new AppError('LINK_CODE_EXPIRED', 'This link code expired; show a new one.');
+      return { account_id: result.account_id, device_id: result.device_id, token: result.token };
+    },
+
+    /** Unlinks companions not seen for 30 days. Returns their ids. */
+    async unlinkIdleCompanions(): Promise<string[]> {
+      const stale = await repo.findStaleCompanions(clock.now() - COMPANION_IDLE_MS);
+      const unlinked: string[] = [];
+      for (const device of stale) {
+        unlinked.push(
+          ...(await db.kysely
+            .transaction()
+            .execute((tx) => repo.deleteDevices(device.account_id, [device.id], tx))),
+        );
+      }
+      revoke(unlinked);
+      return unlinked;
     },
 
     async getOwnProfile(actor: DeviceActor): Promise<ProfileView> {
@@ -236,19 +366,21 @@ export function createAccountsService(deps: AccountsServiceDeps) {
 
     /** Logs out one device (or all): its token stops working and its queue is dropped. */
     async logout(actor: DeviceActor, which: { deviceId: string } | 'all'): Promise<{ logged_out: string[] }> {
+      if (!canLogOut(actor, which)) {
+        throw new AppError('FORBIDDEN', 'A linked device can log out only itself; use the primary device.');
+      }
       const deleted = await db.kysely
         .transaction()
         .execute((tx) => repo.deleteDevices(actor.accountId, which === 'all' ? 'all' : [which.deviceId], tx));
       if (which !== 'all' && deleted.length === 0) {
         throw new AppError('DEVICE_NOT_FOUND', `No device ${which.deviceId} on this account.`);
       }
-      for (const deviceId of deleted)
-        bus.publish(DEVICE_REVOKED_EVENT, { deviceId } satisfies DeviceRevokedEvent);
+      revoke(deleted);
       return { logged_out: deleted };
     },
 
     async purgeExpiredCodes(): Promise<number> {
-      return repo.deleteExpiredCodes(clock.now());
+      return (await repo.deleteExpiredCodes(clock.now())) + (await repo.deleteExpiredLinkCodes(clock.now()));
     },
   };
 }

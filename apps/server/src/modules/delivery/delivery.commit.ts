@@ -52,7 +52,7 @@ export interface CommitResult {
    * Envelopes created, to announce after the commit, as [item index, device id, seq]: the
    * caller holds the rest of each row, so the payloads never travel back from a writer thread.
    */
-  created: [item: number, deviceId: string, seq: number][];
+  created: [item: number, deviceId: string, seq: number, toAccount: string][];
   /** Envelopes deleted by acks. */
   delivered: number;
 }
@@ -102,6 +102,8 @@ export async function commitWith(
   for (const item of items) {
     if ('phone' in item.recipient) phones.add(item.recipient.phone);
     else accountIds.add(item.recipient.accountId);
+    // The sender's other devices get a copy of what it sends.
+    accountIds.add(item.senderAccount);
   }
   const recipients = indexRecipients(await repo.findRecipients([...phones], [...accountIds]));
 
@@ -148,11 +150,16 @@ export async function commitWith(
     }),
   );
 
+  // Every device of the recipient and every other device of the sender, each once.
+  const targets = (item: CommitItem, account: RecipientAccount): string[] => {
+    const own = recipients.byId.get(item.senderAccount)?.devices ?? [];
+    const all = account.accountId === item.senderAccount ? own : [...account.devices, ...own];
+    return all.filter((device) => device !== item.senderDevice);
+  };
   const counts = new Map<string, number>();
   for (const { index, account } of created) {
-    const sender = (items[index] as CommitItem).senderDevice;
-    for (const device of account.devices) {
-      if (device !== sender) counts.set(device, (counts.get(device) ?? 0) + 1);
+    for (const device of targets(items[index] as CommitItem, account)) {
+      counts.set(device, (counts.get(device) ?? 0) + 1);
     }
   }
   const lastSeqs = await repo.reserveSeqs(counts);
@@ -160,17 +167,16 @@ export async function commitWith(
   for (const [device, last] of lastSeqs) nextSeq.set(device, last - (counts.get(device) ?? 0) + 1);
 
   const envelopes: EnvelopeRow[] = [];
-  const createdRefs: [number, string, number][] = [];
+  const createdRefs: [number, string, number, string][] = [];
   const byKey = new Map<string, { message_id: string; sent_at: number }>();
   for (const { index, account } of created) {
     const item = items[index] as CommitItem;
-    for (const device of account.devices) {
-      if (device === item.senderDevice) continue;
+    for (const device of targets(item, account)) {
       const seq = nextSeq.get(device);
       if (seq === undefined) continue; // logged out meanwhile
       nextSeq.set(device, seq + 1);
-      createdRefs.push([index, device, seq]);
-      envelopes.push(envelopeOf(item, device, seq, now, ttlMs));
+      createdRefs.push([index, device, seq, account.accountId]);
+      envelopes.push(envelopeOf(item, account.accountId, device, seq, now, ttlMs));
     }
     outcomes[index] = { ok: true, message_id: item.messageId, sent_at: now, duplicate: false };
     byKey.set(sendKey(item.senderDevice, item.clientId), { message_id: item.messageId, sent_at: now });
@@ -203,6 +209,7 @@ export async function commitWith(
 /** The queue row of one send for one device. */
 export function envelopeOf(
   item: CommitItem,
+  toAccount: string,
   deviceId: string,
   seq: number,
   now: number,
@@ -218,6 +225,7 @@ export function envelopeOf(
     sent_at: now,
     expires_at: now + ttlMs,
     payload: item.payload,
+    to_account: toAccount,
   };
 }
 

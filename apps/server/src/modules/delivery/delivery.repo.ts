@@ -16,7 +16,7 @@ export interface RecipientRow {
 }
 
 // Parameter budgets: SQLite allows 32,766 bound values per statement, PostgreSQL 65,535.
-const ENVELOPE_CHUNK = 1024; // × 9 columns
+const ENVELOPE_CHUNK = 1024; // × 10 columns
 const KEY_CHUNK = 512;
 const ACK_CHUNK = 256; // × 2 values
 

@@ -134,19 +134,36 @@ function deliverySuite(writerThread: boolean) {
       }
     });
 
-    it('delivers to every device of the recipient, each with its own sequence', async () => {
+    it('delivers to every device of the recipient and copies to the sender’s other devices', async () => {
       const t = createTestContext(storage(), { writerThread });
       const alice = await t.newPerson();
+      const aliceLaptop = await t.linkCompanion(alice.actor);
       const bob = await t.newPerson();
-      // A second device for Bob through the normal sign-in path.
-      await t.accounts.requestCode({ ip: '127.0.0.1' }, { phone: bob.phone });
-      const code = t.codes.at(-1)?.code ?? '';
-      const second = await t.accounts.verifyCode({ ip: '127.0.0.1' }, { phone: bob.phone, code });
-      await t.delivery.send(alice.actor, { clientId: 'one', to: bob.phone, payload: b64('1') });
-      for (const device of [bob.device_id, second.device_id]) {
+      const bobLaptop = await t.linkCompanion(bob.actor);
+      const sent = await t.delivery.send(alice.actor, { clientId: 'one', to: bob.phone, payload: b64('1') });
+      for (const device of [bob.device_id, bobLaptop.device_id]) {
         const queue = await t.delivery.readQueue(device, 0, 10);
-        expect(queue.map((e) => e.seq)).toEqual([1]);
+        expect(queue).toEqual([
+          expect.objectContaining({ seq: 1, message_id: sent.message_id, to_account: bob.account_id }),
+        ]);
       }
+      // Alice's laptop files its copy under the chat with Bob; the sending phone gets nothing.
+      expect(await t.delivery.readQueue(aliceLaptop.device_id, 0, 10)).toEqual([
+        expect.objectContaining({
+          seq: 1,
+          message_id: sent.message_id,
+          sender_device: alice.device_id,
+          to_account: bob.account_id,
+        }),
+      ]);
+      expect(await t.delivery.readQueue(alice.device_id, 0, 10)).toEqual([]);
+
+      // A message to yourself (notes) reaches your other devices once each.
+      await t.delivery.send(aliceLaptop.actor, { clientId: 'note', to: alice.phone, payload: b64('note') });
+      expect((await t.delivery.readQueue(alice.device_id, 0, 10)).map((e) => e.to_account)).toEqual([
+        alice.account_id,
+      ]);
+      expect((await t.delivery.readQueue(aliceLaptop.device_id, 0, 10)).map((e) => e.seq)).toEqual([1]);
     });
 
     it('deletes envelopes on cumulative ack and never serves acked ones again', async () => {
