@@ -102,11 +102,11 @@ export interface MessageFrame {
   from_account: string;
   from_device: string;
   /**
-   * The account the message was addressed to. Equal to this device's own account for a
-   * message received; another account for a copy of a message this account's other device
-   * sent (file it under that chat).
+   * The chat this message belongs to, from this device's point of view: the sender's account
+   * id for a message received; the addressed account id for a copy of a message one of this
+   * account's other devices sent.
    */
-  to_account: string;
+  chat: string;
   sent_at: number;
   payload: string;
 }

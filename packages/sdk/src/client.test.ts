@@ -15,7 +15,7 @@ const msg = (seq: number) => ({
   from: '+15550001111',
   from_account: 'acc_a',
   from_device: 'dev_a',
-  to_account: 'acc_me',
+  chat: 'acc_a',
   sent_at: seq,
   payload: encodeText(`m${seq}`),
 });

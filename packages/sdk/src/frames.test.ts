@@ -9,7 +9,7 @@ const msg = {
   from: '+15550001111',
   from_account: 'acc_1',
   from_device: 'dev_1',
-  to_account: 'acc_me',
+  chat: 'acc_a',
   sent_at: 1_700_000_000_000,
   payload: 'aGk=',
 };
@@ -19,9 +19,9 @@ describe('parseServerFrame', () => {
     expect(parseServerFrame(JSON.stringify(msg))).toEqual(msg);
   });
 
-  it('reads a msg frame from a server that predates to_account as addressed to us', () => {
-    const { to_account: _omitted, ...old } = msg;
-    expect(parseServerFrame(JSON.stringify(old))).toEqual({ ...msg, to_account: '' });
+  it('reads a msg frame from a server that predates `chat` as the sender’s chat', () => {
+    const { chat: _omitted, ...old } = msg;
+    expect(parseServerFrame(JSON.stringify(old))).toEqual({ ...msg, chat: msg.from_account });
   });
 
   it('turns an error frame into a ParleyError that keeps the send id', () => {

@@ -67,8 +67,8 @@ export function parseServerFrame(data: unknown): ParsedServerFrame | null {
       }
       if (!isString(f.from_account) || !isString(f.from_device) || !isNumber(f.sent_at))
         throw malformed(f.op, data);
-      // Servers before linked devices did not send to_account; such a message was addressed to us.
-      if (f.to_account !== undefined && !isString(f.to_account)) throw malformed(f.op, data);
+      // Servers before linked devices did not send `chat`; such a message is from its sender's chat.
+      if (f.chat !== undefined && !isString(f.chat)) throw malformed(f.op, data);
       return {
         op: 'msg',
         seq: f.seq,
@@ -76,7 +76,7 @@ export function parseServerFrame(data: unknown): ParsedServerFrame | null {
         from: f.from,
         from_account: f.from_account,
         from_device: f.from_device,
-        to_account: isString(f.to_account) ? f.to_account : '',
+        chat: isString(f.chat) ? f.chat : f.from_account,
         sent_at: f.sent_at,
         payload: f.payload,
       };

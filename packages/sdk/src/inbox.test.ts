@@ -15,7 +15,7 @@ function frame(seq: number, messageId = `msg_${seq}`): MessageFrame {
     from: '+15550001111',
     from_account: 'acc_a',
     from_device: 'dev_a',
-    to_account: 'acc_me',
+    chat: 'acc_a',
     sent_at: 1000 + seq,
     payload: encodeText(`m${seq}`),
   };
@@ -74,7 +74,7 @@ describe('inbox delivery', () => {
         from: '+15550001111',
         fromAccount: 'acc_a',
         fromDevice: 'dev_a',
-        toAccount: 'acc_me',
+        chatId: 'acc_a',
         sentAt: 1004,
         payload: encodeText('m4'),
         text: 'm4',

@@ -32,10 +32,10 @@ export interface ReceivedMessage {
   fromAccount: string;
   fromDevice: string;
   /**
-   * The account the message was addressed to: your own for a message you received; the other
-   * person's for a copy of a message one of your other devices sent (its chat).
+   * The chat this message belongs to: the sender's account id for a message you received; the
+   * other person's account id for a copy of a message one of your other devices sent.
    */
-  toAccount: string;
+  chatId: string;
   /** Epoch milliseconds at which the server committed the message. */
   sentAt: number;
   /** Standard base64 of the opaque payload bytes. */
@@ -72,7 +72,7 @@ function toReceived(frame: MessageFrame): ReceivedMessage {
     from: frame.from,
     fromAccount: frame.from_account,
     fromDevice: frame.from_device,
-    toAccount: frame.to_account,
+    chatId: frame.chat,
     sentAt: frame.sent_at,
     payload: frame.payload,
     text: decodeText(frame.payload),

@@ -414,7 +414,7 @@ export class DeviceConnection {
       from: row.sender_phone,
       from_account: row.sender_account,
       from_device: row.sender_device,
-      to_account: row.to_account,
+      chat: row.chat_id,
       sent_at: row.sent_at,
       payload: row.payload,
     } satisfies ServerFrame);

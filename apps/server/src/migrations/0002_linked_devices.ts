@@ -3,8 +3,8 @@ import type { DbCaps } from '../platform/db.js';
 
 /**
  * Linked devices: each account has one primary device and up to 4 companions, linked by
- * short-lived codes. Envelopes name the account a message was addressed to, so a sender's
- * other devices can file their own copy under the right chat.
+ * short-lived codes. Envelopes name their chat from the receiving device's point of view, so
+ * a sender's other devices file their own copy under the right conversation.
  */
 export async function up(db: Kysely<unknown>, caps: DbCaps): Promise<void> {
   await db.schema
@@ -26,6 +26,6 @@ export async function up(db: Kysely<unknown>, caps: DbCaps): Promise<void> {
 
   await db.schema
     .alterTable('envelopes')
-    .addColumn('to_account', 'text', (c) => c.notNull().defaultTo(''))
+    .addColumn('chat_id', 'text', (c) => c.notNull().defaultTo(''))
     .execute();
 }

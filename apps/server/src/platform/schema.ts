@@ -50,8 +50,11 @@ export interface EnvelopesTable {
   expires_at: number;
   /** Opaque payload as the client sent it (standard base64), relayed unchanged. */
   payload: string;
-  /** The account the message was addressed to (the chat, for the sender's own devices). */
-  to_account: string;
+  /**
+   * The chat this envelope belongs to, from its device's point of view: the sender's account
+   * for a message received, the addressed account for a copy on the sender's other devices.
+   */
+  chat_id: string;
 }
 
 export interface SendsTable {

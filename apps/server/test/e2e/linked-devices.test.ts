@@ -75,7 +75,7 @@ describe('linked devices', () => {
     expect(laptop.inbox[0]).toMatchObject({
       messageId: hello.messageId,
       text: 'hello Alice',
-      toAccount: alice.account_id,
+      chatId: bob.account_id,
     });
 
     // Alice answers from the laptop: Bob gets it, and her phone gets a copy filed under Bob.
@@ -86,8 +86,9 @@ describe('linked devices', () => {
     const phoneAgain = client(alice.token);
     await phoneAgain.c.connect();
     await phoneAgain.c.whenSynced();
-    expect(phoneAgain.inbox.map((m) => [m.text, m.fromAccount, m.toAccount])).toEqual([
-      ['hello Alice', bob.account_id, alice.account_id],
+    // Both filed under the chat with Bob.
+    expect(phoneAgain.inbox.map((m) => [m.text, m.fromAccount, m.chatId])).toEqual([
+      ['hello Alice', bob.account_id, bob.account_id],
       ['hi Bob', alice.account_id, bob.account_id],
     ]);
 

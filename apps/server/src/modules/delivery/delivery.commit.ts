@@ -52,7 +52,7 @@ export interface CommitResult {
    * Envelopes created, to announce after the commit, as [item index, device id, seq]: the
    * caller holds the rest of each row, so the payloads never travel back from a writer thread.
    */
-  created: [item: number, deviceId: string, seq: number, toAccount: string][];
+  created: [item: number, deviceId: string, seq: number, chatId: string][];
   /** Envelopes deleted by acks. */
   delivered: number;
 }
@@ -151,14 +151,22 @@ export async function commitWith(
   );
 
   // Every device of the recipient and every other device of the sender, each once.
-  const targets = (item: CommitItem, account: RecipientAccount): string[] => {
-    const own = recipients.byId.get(item.senderAccount)?.devices ?? [];
-    const all = account.accountId === item.senderAccount ? own : [...account.devices, ...own];
-    return all.filter((device) => device !== item.senderDevice);
+  // Every device of the recipient and every other device of the sender, each once, with the
+  // chat the message belongs to from that device's point of view: the sender for the
+  // recipient's devices, the recipient for the sender's own devices.
+  const targets = (item: CommitItem, account: RecipientAccount): [device: string, chatId: string][] => {
+    const own = (recipients.byId.get(item.senderAccount)?.devices ?? []).map((d): [string, string] => [
+      d,
+      account.accountId,
+    ]);
+    const theirs = account.devices.map((d): [string, string] => [d, item.senderAccount]);
+    const all = account.accountId === item.senderAccount ? own : [...theirs, ...own];
+    return all.filter(([device]) => device !== item.senderDevice);
   };
+
   const counts = new Map<string, number>();
   for (const { index, account } of created) {
-    for (const device of targets(items[index] as CommitItem, account)) {
+    for (const [device] of targets(items[index] as CommitItem, account)) {
       counts.set(device, (counts.get(device) ?? 0) + 1);
     }
   }
@@ -171,12 +179,12 @@ export async function commitWith(
   const byKey = new Map<string, { message_id: string; sent_at: number }>();
   for (const { index, account } of created) {
     const item = items[index] as CommitItem;
-    for (const device of targets(item, account)) {
+    for (const [device, chatId] of targets(item, account)) {
       const seq = nextSeq.get(device);
       if (seq === undefined) continue; // logged out meanwhile
       nextSeq.set(device, seq + 1);
-      createdRefs.push([index, device, seq, account.accountId]);
-      envelopes.push(envelopeOf(item, account.accountId, device, seq, now, ttlMs));
+      createdRefs.push([index, device, seq, chatId]);
+      envelopes.push(envelopeOf(item, chatId, device, seq, now, ttlMs));
     }
     outcomes[index] = { ok: true, message_id: item.messageId, sent_at: now, duplicate: false };
     byKey.set(sendKey(item.senderDevice, item.clientId), { message_id: item.messageId, sent_at: now });
@@ -209,7 +217,7 @@ export async function commitWith(
 /** The queue row of one send for one device. */
 export function envelopeOf(
   item: CommitItem,
-  toAccount: string,
+  chatId: string,
   deviceId: string,
   seq: number,
   now: number,
@@ -225,7 +233,7 @@ export function envelopeOf(
     sent_at: now,
     expires_at: now + ttlMs,
     payload: item.payload,
-    to_account: toAccount,
+    chat_id: chatId,
   };
 }
 

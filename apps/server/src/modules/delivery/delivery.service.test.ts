@@ -144,7 +144,7 @@ function deliverySuite(writerThread: boolean) {
       for (const device of [bob.device_id, bobLaptop.device_id]) {
         const queue = await t.delivery.readQueue(device, 0, 10);
         expect(queue).toEqual([
-          expect.objectContaining({ seq: 1, message_id: sent.message_id, to_account: bob.account_id }),
+          expect.objectContaining({ seq: 1, message_id: sent.message_id, chat_id: alice.account_id }),
         ]);
       }
       // Alice's laptop files its copy under the chat with Bob; the sending phone gets nothing.
@@ -153,14 +153,14 @@ function deliverySuite(writerThread: boolean) {
           seq: 1,
           message_id: sent.message_id,
           sender_device: alice.device_id,
-          to_account: bob.account_id,
+          chat_id: bob.account_id,
         }),
       ]);
       expect(await t.delivery.readQueue(alice.device_id, 0, 10)).toEqual([]);
 
       // A message to yourself (notes) reaches your other devices once each.
       await t.delivery.send(aliceLaptop.actor, { clientId: 'note', to: alice.phone, payload: b64('note') });
-      expect((await t.delivery.readQueue(alice.device_id, 0, 10)).map((e) => e.to_account)).toEqual([
+      expect((await t.delivery.readQueue(alice.device_id, 0, 10)).map((e) => e.chat_id)).toEqual([
         alice.account_id,
       ]);
       expect((await t.delivery.readQueue(aliceLaptop.device_id, 0, 10)).map((e) => e.seq)).toEqual([1]);

@@ -142,10 +142,10 @@ export function createDeliveryService(deps: DeliveryServiceDeps) {
       }
     }
     // Announced only now: a gateway that hears of an envelope can always read it.
-    for (const [index, deviceId, seq, toAccount] of result.created) {
+    for (const [index, deviceId, seq, chatId] of result.created) {
       const item = items[index];
       if (!item) continue;
-      const envelope = envelopeOf(item, toAccount, deviceId, seq, now, ENVELOPE_TTL_MS);
+      const envelope = envelopeOf(item, chatId, deviceId, seq, now, ENVELOPE_TTL_MS);
       bus.publish(deviceChannel(deviceId), { type: 'envelope', envelope } satisfies DeviceEvent);
     }
     if (accepted > 0) deps.onAccepted?.(accepted);

@@ -35,7 +35,7 @@ export function createSqliteCommitStore(database: SQLite.Database): CommitStore 
       [string, number, string, string, string, string, number, number, string, string]
     >(
       'insert into envelopes (device_id, seq, message_id, sender_account, sender_device, sender_phone, ' +
-        'sent_at, expires_at, payload, to_account) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+        'sent_at, expires_at, payload, chat_id) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
     ),
     deleteAcked: database.prepare<[string, number]>('delete from envelopes where device_id = ? and seq <= ?'),
   };
@@ -84,7 +84,7 @@ export function createSqliteCommitStore(database: SQLite.Database): CommitStore 
           e.sent_at,
           e.expires_at,
           e.payload,
-          e.to_account,
+          e.chat_id,
         );
       }
     },
