@@ -99,6 +99,26 @@ export const ERROR_CODES = {
     retryable: false,
     description: 'The recipient of a send is not a Parley account. Nothing was stored.',
   },
+  GROUP_NOT_FOUND: {
+    status: 404,
+    retryable: false,
+    description: 'No group has this id (or the invite link is unknown or was revoked). Nothing was stored.',
+  },
+  NOT_A_GROUP_MEMBER: {
+    status: 403,
+    retryable: false,
+    description: 'Only members can send to, read or change a group, and only members can be removed or promoted. Nothing was stored.',
+  },
+  GROUP_ADMINS_ONLY: {
+    status: 403,
+    retryable: false,
+    description: 'Only group admins may do this (add or remove members, change admins, settings or invite links; send or edit info when the group restricts it to admins). Nothing changed.',
+  },
+  GROUP_FULL: {
+    status: 409,
+    retryable: false,
+    description: 'A group has at most 1,024 members. `details.max_members` says so. Nothing changed.',
+  },
   PAYLOAD_TOO_LARGE: {
     status: 413,
     retryable: false,

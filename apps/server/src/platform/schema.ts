@@ -50,11 +50,40 @@ export interface EnvelopesTable {
   expires_at: number;
   /** Opaque payload as the client sent it (standard base64), relayed unchanged. */
   payload: string;
+  /** `message` (from a person) or `event` (a system event made by the server). */
+  kind: 'message' | 'event';
   /**
    * The chat this envelope belongs to, from its device's point of view: the sender's account
    * for a message received, the addressed account for a copy on the sender's other devices.
    */
   chat_id: string;
+}
+
+export interface GroupsTable {
+  id: string;
+  subject: string;
+  description: string;
+  created_by: string;
+  created_at: number;
+  /** 0 or 1 (portable booleans). */
+  only_admins_send: number;
+  only_admins_edit: number;
+  invite_code: string | null;
+  event_seq: Generated<number>;
+}
+
+export interface GroupMembersTable {
+  group_id: string;
+  account_id: string;
+  role: 'admin' | 'member';
+  joined_at: number;
+}
+
+/** A payload stored once for every envelope of a group message (envelopes.payload is empty). */
+export interface MessageBodiesTable {
+  message_id: string;
+  payload: string;
+  expires_at: number;
 }
 
 export interface SendsTable {
@@ -70,5 +99,8 @@ export interface Database {
   verification_codes: VerificationCodesTable;
   envelopes: EnvelopesTable;
   link_codes: LinkCodesTable;
+  groups: GroupsTable;
+  group_members: GroupMembersTable;
+  message_bodies: MessageBodiesTable;
   sends: SendsTable;
 }

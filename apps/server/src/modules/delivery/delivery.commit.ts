@@ -26,6 +26,14 @@ export interface CommitStore {
   reserveSeqs(counts: Map<string, number>): Promise<Map<string, number>>;
   insertEnvelopes(rows: EnvelopeRow[]): Promise<void>;
   deleteAcked(acks: Map<string, number>): Promise<number>;
+  /**
+   * Bumps the group's event counter (taking its row lock, which orders this transaction with
+   * membership changes) and returns its send rule, or undefined when there is no such group.
+   */
+  lockGroup(groupId: string): Promise<{ only_admins_send: number } | undefined>;
+  /** Members of a group with each of their devices (device_id null for none). */
+  findGroupMembers(groupId: string): Promise<{ account_id: string; role: string; device_id: string | null }[]>;
+  insertBody(row: { message_id: string; payload: string; expires_at: number }): Promise<void>;
 }
 
 export interface CommitItem {
@@ -35,7 +43,7 @@ export interface CommitItem {
   clientId: string;
   /** The recipient as the client wrote it, for error messages. */
   to: string;
-  recipient: { phone: string } | { accountId: string };
+  recipient: { phone: string } | { accountId: string } | { groupId: string };
   payload: string;
   /** The id this message gets if it is new (drawn by the caller, which owns randomness). */
   messageId: string;
@@ -43,7 +51,11 @@ export interface CommitItem {
 
 export type CommitOutcome =
   | { ok: true; message_id: string; sent_at: number; duplicate: boolean }
-  | { ok: false; code: 'RECIPIENT_NOT_FOUND' | 'INTERNAL_ERROR'; message: string };
+  | {
+      ok: false;
+      code: 'RECIPIENT_NOT_FOUND' | 'GROUP_NOT_FOUND' | 'NOT_A_GROUP_MEMBER' | 'GROUP_ADMINS_ONLY' | 'INTERNAL_ERROR';
+      message: string;
+    };
 
 export interface CommitResult {
   /** One per item, in item order. */
@@ -84,6 +96,9 @@ export async function commitBatch(
         reserveSeqs: (counts) => repo.reserveSeqs(tx, counts),
         insertEnvelopes: (rows) => repo.insertEnvelopes(tx, rows),
         deleteAcked: (acks) => repo.deleteAcked(tx, acks),
+        lockGroup: (groupId) => repo.lockGroup(tx, groupId),
+        findGroupMembers: (groupId) => repo.findGroupMembers(tx, groupId),
+        insertBody: (row) => repo.insertBody(tx, row),
       },
       input,
     ),
@@ -99,31 +114,63 @@ export async function commitWith(
 
   const phones = new Set<string>();
   const accountIds = new Set<string>();
+  const groupIds = new Set<string>();
   for (const item of items) {
-    if ('phone' in item.recipient) phones.add(item.recipient.phone);
-    else accountIds.add(item.recipient.accountId);
+    const r = item.recipient;
+    if ('phone' in r) phones.add(r.phone);
+    else if ('accountId' in r) accountIds.add(r.accountId);
+    else groupIds.add(r.groupId);
     // The sender's other devices get a copy of what it sends.
     accountIds.add(item.senderAccount);
   }
   const recipients = indexRecipients(await repo.findRecipients([...phones], [...accountIds]));
+  const groups = new Map<string, GroupTarget | undefined>();
+  for (const groupId of groupIds) {
+    const rule = await repo.lockGroup(groupId);
+    groups.set(groupId, rule ? indexGroup(rule, await repo.findGroupMembers(groupId)) : undefined);
+  }
+
+  // Who gets each send, and under which chat; a group message stores its payload once.
+  const resolve = (item: CommitItem): { targets: [string, string][]; body: boolean } | CommitOutcome => {
+    const r = item.recipient;
+    if ('groupId' in r) {
+      const group = groups.get(r.groupId);
+      if (!group) return { ok: false, code: 'GROUP_NOT_FOUND', message: `No group ${r.groupId}.` };
+      const role = group.roles.get(item.senderAccount);
+      if (!role) return { ok: false, code: 'NOT_A_GROUP_MEMBER', message: 'You are not a member of this group.' };
+      if (group.onlyAdminsSend && role !== 'admin') {
+        return { ok: false, code: 'GROUP_ADMINS_ONLY', message: 'Only admins can send to this group.' };
+      }
+      const targets = group.devices
+        .filter((d) => d !== item.senderDevice)
+        .map((d): [string, string] => [d, r.groupId]);
+      return { targets, body: true };
+    }
+    const account = 'phone' in r ? recipients.byPhone.get(r.phone) : recipients.byId.get(r.accountId);
+    if (!account) return { ok: false, code: 'RECIPIENT_NOT_FOUND', message: `No Parley account for "${item.to}".` };
+    // Every device of the recipient and every other device of the sender, with the chat from
+    // that device's point of view: the sender for the recipient's, the recipient for the sender's.
+    const own = (recipients.byId.get(item.senderAccount)?.devices ?? []).map(
+      (d): [string, string] => [d, account.accountId],
+    );
+    const theirs = account.devices.map((d): [string, string] => [d, item.senderAccount]);
+    const all = account.accountId === item.senderAccount ? own : [...theirs, ...own];
+    return { targets: all.filter(([device]) => device !== item.senderDevice), body: false };
+  };
 
   // One candidate per idempotency key; later items with the same key answer like a retry.
-  const candidates = new Map<string, { index: number; account: RecipientAccount }>();
+  type Candidate = { index: number; targets: [string, string][]; body: boolean };
+  const candidates = new Map<string, Candidate>();
   const repeats: { index: number; key: string }[] = [];
   for (const [index, item] of items.entries()) {
-    const r = item.recipient;
-    const account = 'phone' in r ? recipients.byPhone.get(r.phone) : recipients.byId.get(r.accountId);
-    if (!account) {
-      outcomes[index] = {
-        ok: false,
-        code: 'RECIPIENT_NOT_FOUND',
-        message: `No Parley account for "${item.to}".`,
-      };
+    const resolved = resolve(item);
+    if ('ok' in resolved) {
+      outcomes[index] = resolved;
       continue;
     }
     const key = sendKey(item.senderDevice, item.clientId);
     if (candidates.has(key)) repeats.push({ index, key });
-    else candidates.set(key, { index, account });
+    else candidates.set(key, { index, ...resolved });
   }
 
   const fresh = await repo.insertSendKeys(
@@ -137,7 +184,7 @@ export async function commitWith(
       };
     }),
   );
-  const created: { index: number; account: RecipientAccount }[] = [];
+  const created: Candidate[] = [];
   const retried: { index: number; key: string }[] = [];
   for (const [key, c] of candidates) {
     if (fresh.has(key)) created.push(c);
@@ -151,24 +198,9 @@ export async function commitWith(
   );
 
   // Every device of the recipient and every other device of the sender, each once.
-  // Every device of the recipient and every other device of the sender, each once, with the
-  // chat the message belongs to from that device's point of view: the sender for the
-  // recipient's devices, the recipient for the sender's own devices.
-  const targets = (item: CommitItem, account: RecipientAccount): [device: string, chatId: string][] => {
-    const own = (recipients.byId.get(item.senderAccount)?.devices ?? []).map((d): [string, string] => [
-      d,
-      account.accountId,
-    ]);
-    const theirs = account.devices.map((d): [string, string] => [d, item.senderAccount]);
-    const all = account.accountId === item.senderAccount ? own : [...theirs, ...own];
-    return all.filter(([device]) => device !== item.senderDevice);
-  };
-
   const counts = new Map<string, number>();
-  for (const { index, account } of created) {
-    for (const [device] of targets(items[index] as CommitItem, account)) {
-      counts.set(device, (counts.get(device) ?? 0) + 1);
-    }
+  for (const { targets } of created) {
+    for (const [device] of targets) counts.set(device, (counts.get(device) ?? 0) + 1);
   }
   const lastSeqs = await repo.reserveSeqs(counts);
   const nextSeq = new Map<string, number>();
@@ -177,14 +209,18 @@ export async function commitWith(
   const envelopes: EnvelopeRow[] = [];
   const createdRefs: [number, string, number, string][] = [];
   const byKey = new Map<string, { message_id: string; sent_at: number }>();
-  for (const { index, account } of created) {
+  for (const { index, targets, body } of created) {
     const item = items[index] as CommitItem;
-    for (const [device, chatId] of targets(item, account)) {
+    if (body) await repo.insertBody({ message_id: item.messageId, payload: item.payload, expires_at: now + ttlMs });
+    for (const [device, chatId] of targets) {
       const seq = nextSeq.get(device);
       if (seq === undefined) continue; // logged out meanwhile
       nextSeq.set(device, seq + 1);
       createdRefs.push([index, device, seq, chatId]);
-      envelopes.push(envelopeOf(item, chatId, device, seq, now, ttlMs));
+      const envelope = envelopeOf(item, chatId, device, seq, now, ttlMs);
+      // The payload lives once in message_bodies; queue reads join it back.
+      if (body) envelope.payload = '';
+      envelopes.push(envelope);
     }
     outcomes[index] = { ok: true, message_id: item.messageId, sent_at: now, duplicate: false };
     byKey.set(sendKey(item.senderDevice, item.clientId), { message_id: item.messageId, sent_at: now });
@@ -234,7 +270,27 @@ export function envelopeOf(
     expires_at: now + ttlMs,
     payload: item.payload,
     chat_id: chatId,
+    kind: 'message',
   };
+}
+
+interface GroupTarget {
+  onlyAdminsSend: boolean;
+  roles: Map<string, string>;
+  devices: string[];
+}
+
+function indexGroup(
+  rule: { only_admins_send: number },
+  rows: { account_id: string; role: string; device_id: string | null }[],
+): GroupTarget {
+  const roles = new Map<string, string>();
+  const devices: string[] = [];
+  for (const row of rows) {
+    roles.set(row.account_id, row.role);
+    if (row.device_id) devices.push(row.device_id);
+  }
+  return { onlyAdminsSend: rule.only_admins_send === 1, roles, devices };
 }
 
 function indexRecipients(rows: RecipientRow[]) {

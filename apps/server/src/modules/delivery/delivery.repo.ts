@@ -149,11 +149,46 @@ export function createDeliveryRepo() {
       return deleted;
     },
 
-    /** A page of a device's queue after `afterSeq`, in order. */
+    async lockGroup(tx: Executor, groupId: string): Promise<{ only_admins_send: number } | undefined> {
+      return tx
+        .updateTable('groups')
+        .set((eb) => ({ event_seq: eb('event_seq', '+', 1) }))
+        .where('id', '=', groupId)
+        .returning('only_admins_send')
+        .executeTakeFirst();
+    },
+
+    async findGroupMembers(tx: Executor, groupId: string) {
+      return tx
+        .selectFrom('group_members')
+        .leftJoin('devices', 'devices.account_id', 'group_members.account_id')
+        .select(['group_members.account_id', 'group_members.role', 'devices.id as device_id'])
+        .where('group_members.group_id', '=', groupId)
+        .execute();
+    },
+
+    async insertBody(tx: Executor, row: { message_id: string; payload: string; expires_at: number }): Promise<void> {
+      await tx.insertInto('message_bodies').values(row).execute();
+    },
+
+    /** A page of a device's queue after `afterSeq`, in order, with stored bodies joined back. */
     async readQueue(tx: Executor, deviceId: string, afterSeq: number, limit: number): Promise<EnvelopeRow[]> {
       return tx
         .selectFrom('envelopes')
-        .selectAll()
+        .leftJoin('message_bodies', 'message_bodies.message_id', 'envelopes.message_id')
+        .select([
+          'envelopes.device_id',
+          'envelopes.seq',
+          'envelopes.message_id',
+          'envelopes.sender_account',
+          'envelopes.sender_device',
+          'envelopes.sender_phone',
+          'envelopes.sent_at',
+          'envelopes.expires_at',
+          'envelopes.chat_id',
+          'envelopes.kind',
+        ])
+        .select((eb) => eb.fn.coalesce('message_bodies.payload', 'envelopes.payload').as('payload'))
         .where('device_id', '=', deviceId)
         .where('seq', '>', afterSeq)
         .orderBy('seq')

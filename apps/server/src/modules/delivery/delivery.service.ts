@@ -50,7 +50,7 @@ export const deviceChannel = (deviceId: string) => `device:${deviceId}`;
 interface QueuedSend {
   actor: DeviceActor;
   input: SendInput;
-  recipient: { phone: string } | { accountId: string };
+  recipient: { phone: string } | { accountId: string } | { groupId: string };
 }
 
 export interface DeliveryServiceDeps {
@@ -163,6 +163,7 @@ export function createDeliveryService(deps: DeliveryServiceDeps) {
   const phoneCache = new Map<string, string | undefined>();
   function parseRecipient(to: string): QueuedSend['recipient'] {
     if (to.startsWith('acc_')) return { accountId: to };
+    if (to.startsWith('grp_')) return { groupId: to };
     let phone = phoneCache.get(to);
     if (phone === undefined && !phoneCache.has(to)) {
       phone = normalizePhone(to);

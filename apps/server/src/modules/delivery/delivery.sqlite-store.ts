@@ -32,12 +32,22 @@ export function createSqliteCommitStore(database: SQLite.Database): CommitStore 
       'update devices set last_seq = last_seq + ? where id = ? returning last_seq',
     ),
     insertEnvelope: database.prepare<
-      [string, number, string, string, string, string, number, number, string, string]
+      [string, number, string, string, string, string, number, number, string, string, string]
     >(
       'insert into envelopes (device_id, seq, message_id, sender_account, sender_device, sender_phone, ' +
-        'sent_at, expires_at, payload, chat_id) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+        'sent_at, expires_at, payload, chat_id, kind) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
     ),
     deleteAcked: database.prepare<[string, number]>('delete from envelopes where device_id = ? and seq <= ?'),
+    lockGroup: database.prepare<[string], { only_admins_send: number }>(
+      'update groups set event_seq = event_seq + 1 where id = ? returning only_admins_send',
+    ),
+    groupMembers: database.prepare<[string], { account_id: string; role: string; device_id: string | null }>(
+      'select m.account_id, m.role, d.id as device_id from group_members m ' +
+        'left join devices d on d.account_id = m.account_id where m.group_id = ?',
+    ),
+    insertBody: database.prepare<[string, string, number]>(
+      'insert into message_bodies (message_id, payload, expires_at) values (?, ?, ?)',
+    ),
   };
 
   return {
@@ -85,8 +95,18 @@ export function createSqliteCommitStore(database: SQLite.Database): CommitStore 
           e.expires_at,
           e.payload,
           e.chat_id,
+          e.kind,
         );
       }
+    },
+    async lockGroup(groupId) {
+      return q.lockGroup.get(groupId);
+    },
+    async findGroupMembers(groupId) {
+      return q.groupMembers.all(groupId);
+    },
+    async insertBody(row) {
+      q.insertBody.run(row.message_id, row.payload, row.expires_at);
     },
     async deleteAcked(acks) {
       let deleted = 0;
