@@ -107,12 +107,14 @@ export const ERROR_CODES = {
   NOT_A_GROUP_MEMBER: {
     status: 403,
     retryable: false,
-    description: 'Only members can send to, read or change a group, and only members can be removed or promoted. Nothing was stored.',
+    description:
+      'Only members can send to, read or change a group, and only members can be removed or promoted. Nothing was stored.',
   },
   GROUP_ADMINS_ONLY: {
     status: 403,
     retryable: false,
-    description: 'Only group admins may do this (add or remove members, change admins, settings or invite links; send or edit info when the group restricts it to admins). Nothing changed.',
+    description:
+      'Only group admins may do this (add or remove members, change admins, settings or invite links; send or edit info when the group restricts it to admins). Nothing changed.',
   },
   GROUP_FULL: {
     status: 409,

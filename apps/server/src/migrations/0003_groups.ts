@@ -44,7 +44,11 @@ export async function up(db: Kysely<unknown>, caps: DbCaps): Promise<void> {
       .addColumn('payload', 'text', (c) => c.notNull())
       .addColumn('expires_at', caps.int64, (c) => c.notNull()),
   ).execute();
-  await db.schema.createIndex('message_bodies_expiry_idx').on('message_bodies').column('expires_at').execute();
+  await db.schema
+    .createIndex('message_bodies_expiry_idx')
+    .on('message_bodies')
+    .column('expires_at')
+    .execute();
 
   await db.schema
     .alterTable('envelopes')

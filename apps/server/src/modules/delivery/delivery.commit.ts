@@ -32,7 +32,9 @@ export interface CommitStore {
    */
   lockGroup(groupId: string): Promise<{ only_admins_send: number } | undefined>;
   /** Members of a group with each of their devices (device_id null for none). */
-  findGroupMembers(groupId: string): Promise<{ account_id: string; role: string; device_id: string | null }[]>;
+  findGroupMembers(
+    groupId: string,
+  ): Promise<{ account_id: string; role: string; device_id: string | null }[]>;
   insertBody(row: { message_id: string; payload: string; expires_at: number }): Promise<void>;
 }
 
@@ -53,7 +55,12 @@ export type CommitOutcome =
   | { ok: true; message_id: string; sent_at: number; duplicate: boolean }
   | {
       ok: false;
-      code: 'RECIPIENT_NOT_FOUND' | 'GROUP_NOT_FOUND' | 'NOT_A_GROUP_MEMBER' | 'GROUP_ADMINS_ONLY' | 'INTERNAL_ERROR';
+      code:
+        | 'RECIPIENT_NOT_FOUND'
+        | 'GROUP_NOT_FOUND'
+        | 'NOT_A_GROUP_MEMBER'
+        | 'GROUP_ADMINS_ONLY'
+        | 'INTERNAL_ERROR';
       message: string;
     };
 
@@ -137,7 +144,8 @@ export async function commitWith(
       const group = groups.get(r.groupId);
       if (!group) return { ok: false, code: 'GROUP_NOT_FOUND', message: `No group ${r.groupId}.` };
       const role = group.roles.get(item.senderAccount);
-      if (!role) return { ok: false, code: 'NOT_A_GROUP_MEMBER', message: 'You are not a member of this group.' };
+      if (!role)
+        return { ok: false, code: 'NOT_A_GROUP_MEMBER', message: 'You are not a member of this group.' };
       if (group.onlyAdminsSend && role !== 'admin') {
         return { ok: false, code: 'GROUP_ADMINS_ONLY', message: 'Only admins can send to this group.' };
       }
@@ -147,12 +155,14 @@ export async function commitWith(
       return { targets, body: true };
     }
     const account = 'phone' in r ? recipients.byPhone.get(r.phone) : recipients.byId.get(r.accountId);
-    if (!account) return { ok: false, code: 'RECIPIENT_NOT_FOUND', message: `No Parley account for "${item.to}".` };
+    if (!account)
+      return { ok: false, code: 'RECIPIENT_NOT_FOUND', message: `No Parley account for "${item.to}".` };
     // Every device of the recipient and every other device of the sender, with the chat from
     // that device's point of view: the sender for the recipient's, the recipient for the sender's.
-    const own = (recipients.byId.get(item.senderAccount)?.devices ?? []).map(
-      (d): [string, string] => [d, account.accountId],
-    );
+    const own = (recipients.byId.get(item.senderAccount)?.devices ?? []).map((d): [string, string] => [
+      d,
+      account.accountId,
+    ]);
     const theirs = account.devices.map((d): [string, string] => [d, item.senderAccount]);
     const all = account.accountId === item.senderAccount ? own : [...theirs, ...own];
     return { targets: all.filter(([device]) => device !== item.senderDevice), body: false };
@@ -211,7 +221,8 @@ export async function commitWith(
   const byKey = new Map<string, { message_id: string; sent_at: number }>();
   for (const { index, targets, body } of created) {
     const item = items[index] as CommitItem;
-    if (body) await repo.insertBody({ message_id: item.messageId, payload: item.payload, expires_at: now + ttlMs });
+    if (body)
+      await repo.insertBody({ message_id: item.messageId, payload: item.payload, expires_at: now + ttlMs });
     for (const [device, chatId] of targets) {
       const seq = nextSeq.get(device);
       if (seq === undefined) continue; // logged out meanwhile

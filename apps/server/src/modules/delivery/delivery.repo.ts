@@ -167,7 +167,10 @@ export function createDeliveryRepo() {
         .execute();
     },
 
-    async insertBody(tx: Executor, row: { message_id: string; payload: string; expires_at: number }): Promise<void> {
+    async insertBody(
+      tx: Executor,
+      row: { message_id: string; payload: string; expires_at: number },
+    ): Promise<void> {
       await tx.insertInto('message_bodies').values(row).execute();
     },
 
