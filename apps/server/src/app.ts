@@ -8,7 +8,12 @@ import type { Config, Role } from './config.js';
 import { createGateway, WS_PATH } from './gateway/gateway.js';
 import { createHttpServer } from './http/server.js';
 import { createAccountsModule } from './modules/accounts/index.js';
-import { createDeliveryModule, createWorkerCommitExecutor } from './modules/delivery/index.js';
+import {
+  createDeliveryModule,
+  createEventWriter,
+  createWorkerCommitExecutor,
+} from './modules/delivery/index.js';
+import { createGroupsModule } from './modules/groups/index.js';
 import { createMemoryBus } from './platform/bus.js';
 import { type Clock, systemClock } from './platform/clock.js';
 import { openDb } from './platform/db.js';
@@ -101,7 +106,13 @@ export function createModules(p: Platform) {
       p.metrics.commitDuration.observe(seconds);
     },
   });
-  return { accounts: accounts.service, delivery: delivery.service };
+  const groups = createGroupsModule({
+    db: p.db,
+    clock: p.clock,
+    ids: p.ids,
+    events: createEventWriter({ bus: p.bus, clock: p.clock, ids: p.ids }),
+  });
+  return { accounts: accounts.service, delivery: delivery.service, groups: groups.service };
 }
 
 export type Modules = ReturnType<typeof createModules>;
@@ -160,6 +171,7 @@ export async function startRoles(p: Platform, modules: Modules, roles: Role[]): 
     logger,
     metrics,
     accounts: modules.accounts,
+    groups: modules.groups,
     pingStorage: () => p.db.ping(),
     trustProxy: config.trustProxy,
     version: VERSION,

@@ -48,3 +48,25 @@ export interface LinkDeviceResponse {
   device_id: string;
   token: string;
 }
+
+export interface GroupMemberView {
+  account_id: string;
+  phone: string;
+  role: 'admin' | 'member';
+  joined_at: string;
+}
+
+export interface GroupView {
+  group_id: string;
+  subject: string;
+  description: string;
+  created_by: string;
+  created_at: string;
+  /** Only admins may send messages. */
+  only_admins_send: boolean;
+  /** Only admins may change the subject and description. */
+  only_admins_edit: boolean;
+  /** The invite link code; shown to admins only (null otherwise, or when there is none). */
+  invite_code: string | null;
+  members: GroupMemberView[];
+}

@@ -107,6 +107,11 @@ export interface MessageFrame {
    * account's other devices sent.
    */
   chat: string;
+  /**
+   * `message` (from a person; payload as sent) or `event` (a system event made by the server,
+   * e.g. group membership; payload is base64 of its JSON, `{"type":"group.members_added",…}`).
+   */
+  kind: 'message' | 'event';
   sent_at: number;
   payload: string;
 }

@@ -16,6 +16,7 @@ const msg = (seq: number) => ({
   from_account: 'acc_a',
   from_device: 'dev_a',
   chat: 'acc_a',
+  kind: 'message',
   sent_at: seq,
   payload: encodeText(`m${seq}`),
 });

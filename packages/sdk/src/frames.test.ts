@@ -10,6 +10,7 @@ const msg = {
   from_account: 'acc_1',
   from_device: 'dev_1',
   chat: 'acc_a',
+  kind: 'message',
   sent_at: 1_700_000_000_000,
   payload: 'aGk=',
 };
@@ -20,8 +21,12 @@ describe('parseServerFrame', () => {
   });
 
   it('reads a msg frame from a server that predates `chat` as the sender’s chat', () => {
-    const { chat: _omitted, ...old } = msg;
-    expect(parseServerFrame(JSON.stringify(old))).toEqual({ ...msg, chat: msg.from_account });
+    const { chat: _omitted, kind: _kind, ...old } = msg;
+    expect(parseServerFrame(JSON.stringify(old))).toEqual({
+      ...msg,
+      chat: msg.from_account,
+      kind: 'message',
+    });
   });
 
   it('turns an error frame into a ParleyError that keeps the send id', () => {

@@ -77,6 +77,7 @@ export function parseServerFrame(data: unknown): ParsedServerFrame | null {
         from_account: f.from_account,
         from_device: f.from_device,
         chat: isString(f.chat) ? f.chat : f.from_account,
+        kind: f.kind === 'event' ? 'event' : 'message',
         sent_at: f.sent_at,
         payload: f.payload,
       };

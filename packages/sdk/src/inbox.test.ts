@@ -16,6 +16,7 @@ function frame(seq: number, messageId = `msg_${seq}`): MessageFrame {
     from_account: 'acc_a',
     from_device: 'dev_a',
     chat: 'acc_a',
+    kind: 'message',
     sent_at: 1000 + seq,
     payload: encodeText(`m${seq}`),
   };
@@ -75,6 +76,8 @@ describe('inbox delivery', () => {
         fromAccount: 'acc_a',
         fromDevice: 'dev_a',
         chatId: 'acc_a',
+        kind: 'message',
+        event: undefined,
         sentAt: 1004,
         payload: encodeText('m4'),
         text: 'm4',

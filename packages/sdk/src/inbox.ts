@@ -20,7 +20,7 @@
 import type { MessageFrame } from '@parley/protocol';
 import { createLruSet } from './dedupe.js';
 import { ParleyError } from './errors.js';
-import { decodeText } from './payload.js';
+import { base64ToBytes, decodeText } from './payload.js';
 import type { Scheduler, TimerHandle } from './scheduler.js';
 
 export interface ReceivedMessage {
@@ -36,6 +36,10 @@ export interface ReceivedMessage {
    * other person's account id for a copy of a message one of your other devices sent.
    */
   chatId: string;
+  /** `message` from a person, or `event`: a system event (group changes) whose JSON is in `event`. */
+  kind: 'message' | 'event';
+  /** The parsed system event when kind is `event` (e.g. `{type:'group.members_added', …}`). */
+  event: Record<string, unknown> | undefined;
   /** Epoch milliseconds at which the server committed the message. */
   sentAt: number;
   /** Standard base64 of the opaque payload bytes. */
@@ -65,6 +69,17 @@ export interface InboxDeps {
 
 type Item = { kind: 'msg'; frame: MessageFrame } | { kind: 'synced'; connectionId: number };
 
+function decodeEvent(payload: string): Record<string, unknown> | undefined {
+  try {
+    const value: unknown = JSON.parse(new TextDecoder().decode(base64ToBytes(payload)));
+    return typeof value === 'object' && value !== null && !Array.isArray(value)
+      ? (value as Record<string, unknown>)
+      : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 function toReceived(frame: MessageFrame): ReceivedMessage {
   return {
     seq: frame.seq,
@@ -73,6 +88,8 @@ function toReceived(frame: MessageFrame): ReceivedMessage {
     fromAccount: frame.from_account,
     fromDevice: frame.from_device,
     chatId: frame.chat,
+    kind: frame.kind,
+    event: frame.kind === 'event' ? decodeEvent(frame.payload) : undefined,
     sentAt: frame.sent_at,
     payload: frame.payload,
     text: decodeText(frame.payload),

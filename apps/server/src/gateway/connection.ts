@@ -415,6 +415,7 @@ export class DeviceConnection {
       from_account: row.sender_account,
       from_device: row.sender_device,
       chat: row.chat_id,
+      kind: row.kind,
       sent_at: row.sent_at,
       payload: row.payload,
     } satisfies ServerFrame);

@@ -21,6 +21,7 @@ import {
 } from 'fastify-type-provider-zod';
 import { AppError, isAppError } from '../errors.js';
 import { type AccountsService, accountsRoutes, type DeviceActor } from '../modules/accounts/index.js';
+import { type GroupsService, groupsRoutes } from '../modules/groups/index.js';
 import type { Logger } from '../platform/logger.js';
 import type { Metrics } from '../platform/metrics.js';
 
@@ -28,6 +29,7 @@ export interface HttpServerDeps {
   logger: Logger;
   metrics: Metrics;
   accounts: AccountsService;
+  groups: GroupsService;
   /** Resolves when storage answers; rejects otherwise. */
   pingStorage(): Promise<void>;
   trustProxy: boolean;
@@ -138,7 +140,10 @@ export async function createHttpServer(deps: HttpServerDeps): Promise<FastifyIns
 
   const authenticate = async (request: FastifyRequest): Promise<DeviceActor> =>
     deps.accounts.authenticate(bearerToken(request));
-  if (deps.apiRoutes) await app.register(accountsRoutes, { accounts: deps.accounts, authenticate });
+  if (deps.apiRoutes) {
+    await app.register(accountsRoutes, { accounts: deps.accounts, authenticate });
+    await app.register(groupsRoutes, { groups: deps.groups, authenticate });
+  }
 
   return app;
 }

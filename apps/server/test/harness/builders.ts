@@ -6,9 +6,11 @@ import { AppError } from '../../src/errors.js';
 import { createAccountsModule } from '../../src/modules/accounts/index.js';
 import {
   createDeliveryModule,
+  createEventWriter,
   createWorkerCommitExecutor,
   type DeviceEvent,
 } from '../../src/modules/delivery/index.js';
+import { createGroupsModule } from '../../src/modules/groups/index.js';
 import { createMemoryBus } from '../../src/platform/bus.js';
 import { createManualClock } from '../../src/platform/clock.js';
 import { createIds } from '../../src/platform/ids.js';
@@ -68,6 +70,12 @@ export function createTestContext(storage: StorageContext, options: TestContextO
     : undefined;
   const delivery = createDeliveryModule({ db: storage.db, clock, ids, bus, logger, executor });
   open.push(delivery.service);
+  const groups = createGroupsModule({
+    db: storage.db,
+    clock,
+    ids,
+    events: createEventWriter({ bus, clock, ids }),
+  });
   const events: { channel: string; event: DeviceEvent }[] = [];
 
   return {
@@ -78,6 +86,7 @@ export function createTestContext(storage: StorageContext, options: TestContextO
     sms,
     accounts: accounts.service,
     delivery: delivery.service,
+    groups: groups.service,
     events,
     /** Records every event published on a device's channel. */
     watchDevice(deviceId: string) {

@@ -13,6 +13,7 @@ export {
   type SendInput,
   type SendResult,
 } from './delivery.service.js';
+export { createEventWriter, type EventWriter } from './event-writer.js';
 
 export function createDeliveryModule(deps: Omit<DeliveryServiceDeps, 'repo'>) {
   const repo = createDeliveryRepo();
