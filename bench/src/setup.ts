@@ -30,3 +30,25 @@ export async function createAccounts(dataDir: string, count: number): Promise<Be
     await platform.close();
   }
 }
+
+/** Creates a group of the given devices' accounts, the first one its admin (setup, server stopped). */
+export async function createGroup(dataDir: string, devices: BenchDevice[]): Promise<string> {
+  const parsed = parseConfig(
+    { PARLEY_DATA_DIR: dataDir, PARLEY_LOG_LEVEL: 'warn', PARLEY_SQLITE_SYNC: 'normal' },
+    process.cwd(),
+  );
+  if (!parsed.ok) throw new Error(parsed.problems.join('\n'));
+  const platform = await openPlatform(parsed.config, { logDestination: process.stderr });
+  try {
+    const { groups } = createModules(platform);
+    const [admin, ...members] = devices;
+    if (!admin) throw new Error('a group needs at least one member');
+    const group = await groups.create(
+      { accountId: admin.accountId, deviceId: admin.deviceId, phone: admin.phone, role: 'primary' },
+      { subject: 'Bench group', members: members.map((m) => m.accountId) },
+    );
+    return group.group_id;
+  } finally {
+    await platform.close();
+  }
+}

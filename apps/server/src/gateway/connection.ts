@@ -68,7 +68,6 @@ export class DeviceConnection {
   /** Seqs sent and not yet acked, ascending; `inflightHead` is the first live index. */
   private inflight: number[] = [];
   private inflightHead = 0;
-  private bufferedBytes = 0;
   private outstandingSends = 0;
   private tokens: number;
   private refilledAt: number;
@@ -93,6 +92,9 @@ export class DeviceConnection {
       this.alive = true;
     });
     ws.on('close', () => this.onClose());
+    socket.on('drain', () => {
+      if (this.mode === 'catchup') this.pump();
+    });
     ws.on('error', (e) => ctx.logger.debug({ err: e, connection: id }, 'websocket error'));
   }
 
@@ -354,7 +356,7 @@ export class DeviceConnection {
   }
 
   private room(): number {
-    if (this.bufferedBytes >= MAX_BUFFERED_BYTES) return 0;
+    if (this.ws.bufferedAmount >= MAX_BUFFERED_BYTES) return 0;
     return this.ctx.config.window - (this.inflight.length - this.inflightHead);
   }
 
@@ -407,24 +409,11 @@ export class DeviceConnection {
   private sendEnvelope(row: EnvelopeRow): void {
     this.lastSent = row.seq;
     this.inflight.push(row.seq);
-    const text = JSON.stringify({
-      op: 'msg',
-      seq: row.seq,
-      message_id: row.message_id,
-      from: row.sender_phone,
-      from_account: row.sender_account,
-      from_device: row.sender_device,
-      chat: row.chat_id,
-      kind: row.kind,
-      sent_at: row.sent_at,
-      payload: row.payload,
-    } satisfies ServerFrame);
-    this.bufferedBytes += text.length;
+    const text = this.ctx.encodeMsg(row);
     this.cork();
-    this.ws.send(text, () => {
-      this.bufferedBytes -= text.length;
-      if (this.mode === 'catchup' && this.bufferedBytes < MAX_BUFFERED_BYTES / 2) this.pump();
-    });
+    // No per-frame callback (a closure per delivered frame showed up as GC): the socket's
+    // 'drain' resumes a catch-up that stopped on a full buffer.
+    this.ws.send(text);
   }
 
   // ---- frames out and closing ----

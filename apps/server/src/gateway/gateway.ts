@@ -9,12 +9,13 @@ import { CLOSE_CODES, MAX_FRAME_BYTES } from '@parley/protocol';
 import { WebSocketServer } from 'ws';
 import type { AccountsService, DeviceRevokedEvent } from '../modules/accounts/index.js';
 import { DEVICE_REVOKED_EVENT } from '../modules/accounts/index.js';
-import type { DeliveryService } from '../modules/delivery/index.js';
+import type { DeliveryService, EnvelopeRow } from '../modules/delivery/index.js';
 import type { Bus } from '../platform/bus.js';
 import type { Clock } from '../platform/clock.js';
 import type { Logger } from '../platform/logger.js';
 import type { Metrics } from '../platform/metrics.js';
 import { DeviceConnection } from './connection.js';
+import { createMsgFrameEncoder } from './msg-frame.js';
 
 export const WS_PATH = '/ws';
 const HELLO_TIMEOUT_MS = 10_000;
@@ -39,6 +40,7 @@ export interface GatewayDeps {
 }
 
 export interface GatewayContext extends GatewayDeps {
+  encodeMsg(row: EnvelopeRow): string;
   registry: {
     attach(connection: DeviceConnection): void;
     detach(connection: DeviceConnection, wasOpen: boolean): void;
@@ -63,6 +65,7 @@ export function createGateway(deps: GatewayDeps) {
 
   const ctx: GatewayContext = {
     ...deps,
+    encodeMsg: createMsgFrameEncoder(),
     registry: {
       attach(connection) {
         const deviceId = connection.actor?.deviceId;
