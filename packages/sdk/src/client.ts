@@ -215,6 +215,11 @@ export class ParleyClient {
     return this.#api.listDevices();
   }
 
+  /** Group management (create, members, admins, settings, invite links). */
+  get groups() {
+    return this.#api.groups;
+  }
+
   /** Primary device only: a code (and QR payload) that links a new companion device for 2 minutes. */
   createLinkCode() {
     return this.#api.createLinkCode();

@@ -4,6 +4,7 @@
  */
 import type {
   DeviceView,
+  GroupView,
   LinkCodeResponse,
   LinkDeviceResponse,
   ProfileView,
@@ -22,7 +23,7 @@ export interface HttpOptions {
   fetch?: FetchLike;
 }
 
-export type HttpMethod = 'GET' | 'POST' | 'PATCH' | 'DELETE';
+export type HttpMethod = 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE';
 
 export function createHttp(options: HttpOptions) {
   const base = normalizeBaseUrl(options.baseUrl);
@@ -150,8 +151,57 @@ export function createAccountApi(http: Pick<Http, 'request'>) {
     logoutDevice: (deviceId: string) =>
       http.request<LogoutResponse>('DELETE', `/devices/${encodeURIComponent(deviceId)}`),
     logout: () => http.request<LogoutResponse>('POST', '/auth/logout'),
+    groups: createGroupsApi(http),
     logoutAll: () => http.request<LogoutResponse>('POST', '/auth/logout-all'),
   };
 }
 
 export type AccountApi = ReturnType<typeof createAccountApi>;
+
+export interface CreateGroupInput {
+  subject: string;
+  description?: string;
+  /** E.164 phone numbers or account ids; you are added as the first admin. */
+  members: string[];
+}
+
+export interface UpdateGroupInput {
+  subject?: string;
+  description?: string;
+  onlyAdminsSend?: boolean;
+  onlyAdminsEdit?: boolean;
+}
+
+/** Group management over REST. Send to a group with `client.send(groupId, …)`. */
+export function createGroupsApi(http: Pick<Http, 'request'>) {
+  const path = (groupId: string, rest = '') => `/groups/${encodeURIComponent(groupId)}${rest}`;
+  return {
+    create: (input: CreateGroupInput) => http.request<GroupView>('POST', '/groups', input),
+    list: async (): Promise<GroupView[]> =>
+      (await http.request<{ groups: GroupView[] }>('GET', '/groups')).groups,
+    get: (groupId: string) => http.request<GroupView>('GET', path(groupId)),
+    update(groupId: string, input: UpdateGroupInput): Promise<GroupView> {
+      const body: Record<string, unknown> = {};
+      if (input.subject !== undefined) body.subject = input.subject;
+      if (input.description !== undefined) body.description = input.description;
+      if (input.onlyAdminsSend !== undefined) body.only_admins_send = input.onlyAdminsSend;
+      if (input.onlyAdminsEdit !== undefined) body.only_admins_edit = input.onlyAdminsEdit;
+      return http.request('PATCH', path(groupId), body);
+    },
+    addMembers: (groupId: string, members: string[]) =>
+      http.request<GroupView>('POST', path(groupId, '/members'), { members }),
+    removeMember: (groupId: string, accountId: string) =>
+      http.request<void>('DELETE', path(groupId, `/members/${encodeURIComponent(accountId)}`)),
+    leave: (groupId: string) => http.request<void>('POST', path(groupId, '/leave')),
+    setAdmin: (groupId: string, accountId: string, admin: boolean) =>
+      http.request<GroupView>(
+        admin ? 'PUT' : 'DELETE',
+        path(groupId, `/admins/${encodeURIComponent(accountId)}`),
+      ),
+    createInvite: (groupId: string) => http.request<{ code: string }>('POST', path(groupId, '/invite')),
+    revokeInvite: (groupId: string) => http.request<void>('DELETE', path(groupId, '/invite')),
+    join: (code: string) => http.request<GroupView>('POST', '/groups/join', { code }),
+  };
+}
+
+export type GroupsApi = ReturnType<typeof createGroupsApi>;

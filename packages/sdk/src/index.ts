@@ -8,11 +8,14 @@ export { ParleyClient } from './client.js';
 export { ParleyError, type ParleyErrorCode, type ParleyErrorOptions, type SdkErrorCode } from './errors.js';
 export {
   type AuthCallOptions,
+  type CreateGroupInput,
   type FetchLike,
+  type GroupsApi,
   type LinkDeviceInput,
   type LogoutResponse,
   linkDevice,
   requestCode,
+  type UpdateGroupInput,
   type UpdateProfileInput,
   type VerifyCodeInput,
   verifyCode,
