@@ -58,7 +58,7 @@ describe('groups through the SDK', () => {
     });
     expect(group.members).toHaveLength(1024);
 
-    const conns = [];
+    const conns: Awaited<ReturnType<typeof connect>>[] = [];
     for (let i = 0; i < members.length; i += 64) {
       conns.push(...(await Promise.all(members.slice(i, i + 64).map((m) => connect(m.token)))));
     }
