@@ -224,6 +224,12 @@ export function createDeliveryRepo() {
     },
 
     /** Forgets idempotency keys older than `before` (a retry that late is a new message). */
+    /** Deletes stored group-message and event bodies whose envelopes have all expired. */
+    async deleteExpiredBodies(tx: Executor, now: number): Promise<number> {
+      const result = await tx.deleteFrom('message_bodies').where('expires_at', '<', now).executeTakeFirst();
+      return Number(result.numDeletedRows);
+    },
+
     async deleteOldSendKeys(tx: Executor, before: number): Promise<number> {
       const result = await tx.deleteFrom('sends').where('sent_at', '<', before).executeTakeFirst();
       return Number(result.numDeletedRows);

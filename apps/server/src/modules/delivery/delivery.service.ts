@@ -214,7 +214,7 @@ export function createDeliveryService(deps: DeliveryServiceDeps) {
     },
 
     /** Deletes expired envelopes and idempotency keys, in bounded steps. */
-    async expire(): Promise<{ envelopes: number; sendKeys: number }> {
+    async expire(): Promise<{ envelopes: number; sendKeys: number; bodies: number }> {
       const now = clock.now();
       let envelopes = 0;
       for (;;) {
@@ -223,7 +223,9 @@ export function createDeliveryService(deps: DeliveryServiceDeps) {
         if (n < 5000) break;
       }
       const sendKeys = await repo.deleteOldSendKeys(db.kysely, now - ENVELOPE_TTL_MS);
-      return { envelopes, sendKeys };
+      // A body expires with the envelopes that point at it (same 30 days from the same send).
+      const bodies = await repo.deleteExpiredBodies(db.kysely, now);
+      return { envelopes, sendKeys, bodies };
     },
 
     async countQueued(): Promise<number> {

@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { afterEach, expect, it } from 'vitest';
 import { closeTestContexts, createTestContext, type TestContext } from '../../../test/harness/builders.js';
 import { describeStorage, type StorageContext } from '../../../test/harness/storage.js';
+import { ENVELOPE_TTL_MS } from '../delivery/index.js';
 import { MAX_GROUP_MEMBERS } from './groups.service.js';
 
 const b64 = (text: string) => Buffer.from(JSON.stringify({ text })).toString('base64');
@@ -179,6 +180,34 @@ function groupsSuite(writerThread: boolean) {
       await t.groups.revokeInvite(alice.actor, group.group_id);
       const dan = await t.newPerson();
       await expect(t.groups.join(dan.actor, second.code)).rejects.toMatchObject({ code: 'GROUP_NOT_FOUND' });
+    });
+
+    it('stores a group message once and expires it with its envelopes after 30 days', async () => {
+      const { t, people } = await setup(3);
+      const [alice, bob, carol] = people as [Person, Person, Person];
+      const group = await t.groups.create(alice.actor, { subject: 'G', members: [bob.phone, carol.phone] });
+      const sent = await t.delivery.send(alice.actor, {
+        clientId: 'once',
+        to: group.group_id,
+        payload: b64('stored once'),
+      });
+      const bodies = await storage()
+        .db.kysely.selectFrom('message_bodies')
+        .select('payload')
+        .where('message_id', '=', sent.message_id)
+        .execute();
+      expect(bodies).toEqual([{ payload: b64('stored once') }]);
+      t.clock.advance(ENVELOPE_TTL_MS + 1000);
+      const expired = await t.delivery.expire();
+      expect(expired.bodies).toBeGreaterThanOrEqual(2); // the creation event's and the message's
+      expect(await t.delivery.readQueue(bob.device_id, 0, 10)).toEqual([]);
+      expect(
+        await storage()
+          .db.kysely.selectFrom('message_bodies')
+          .selectAll()
+          .where('message_id', '=', sent.message_id)
+          .execute(),
+      ).toEqual([]);
     });
 
     it(`holds at most ${MAX_GROUP_MEMBERS} members`, async () => {
