@@ -8,6 +8,7 @@ import type { Config, Role } from './config.js';
 import { createGateway, WS_PATH } from './gateway/gateway.js';
 import { createHttpServer } from './http/server.js';
 import { createAccountsModule } from './modules/accounts/index.js';
+import { createContactsModule } from './modules/contacts/index.js';
 import {
   createDeliveryModule,
   createEventWriter,
@@ -78,7 +79,14 @@ export async function openPlatform(config: Config, options: PlatformOptions = {}
 export type Platform = Awaited<ReturnType<typeof openPlatform>>;
 
 export function createModules(p: Platform) {
+  const contacts = createContactsModule({
+    db: p.db,
+    clock: p.clock,
+    ids: p.ids,
+    rateLimiter: p.rateLimiter,
+  });
   const accounts = createAccountsModule({
+    canSee: (viewer, owner, field) => contacts.service.canSee(viewer, owner, field),
     db: p.db,
     clock: p.clock,
     ids: p.ids,
@@ -112,7 +120,12 @@ export function createModules(p: Platform) {
     ids: p.ids,
     events: createEventWriter({ bus: p.bus, clock: p.clock, ids: p.ids }),
   });
-  return { accounts: accounts.service, delivery: delivery.service, groups: groups.service };
+  return {
+    accounts: accounts.service,
+    delivery: delivery.service,
+    groups: groups.service,
+    contacts: contacts.service,
+  };
 }
 
 export type Modules = ReturnType<typeof createModules>;
@@ -172,6 +185,7 @@ export async function startRoles(p: Platform, modules: Modules, roles: Role[]): 
     metrics,
     accounts: modules.accounts,
     groups: modules.groups,
+    contacts: modules.contacts,
     pingStorage: () => p.db.ping(),
     trustProxy: config.trustProxy,
     version: VERSION,

@@ -70,3 +70,21 @@ export interface GroupView {
   invite_code: string | null;
   members: GroupMemberView[];
 }
+
+export type Visibility = 'everyone' | 'contacts' | 'nobody';
+
+/** Who sees what of an account. `contacts`: accounts it found in its own address book. */
+export interface PrivacySettings {
+  last_seen: Visibility;
+  online: Visibility;
+  photo: Visibility;
+  about: Visibility;
+  /** Sends read receipts (and so sees others'). */
+  read_receipts: boolean;
+}
+
+/** A contact-discovery match: the hash you sent and the account it belongs to. */
+export interface ContactMatch {
+  hash: string;
+  account_id: string;
+}

@@ -21,6 +21,7 @@ import {
 } from 'fastify-type-provider-zod';
 import { AppError, isAppError } from '../errors.js';
 import { type AccountsService, accountsRoutes, type DeviceActor } from '../modules/accounts/index.js';
+import { type ContactsService, contactsRoutes } from '../modules/contacts/index.js';
 import { type GroupsService, groupsRoutes } from '../modules/groups/index.js';
 import type { Logger } from '../platform/logger.js';
 import type { Metrics } from '../platform/metrics.js';
@@ -30,6 +31,7 @@ export interface HttpServerDeps {
   metrics: Metrics;
   accounts: AccountsService;
   groups: GroupsService;
+  contacts: ContactsService;
   /** Resolves when storage answers; rejects otherwise. */
   pingStorage(): Promise<void>;
   trustProxy: boolean;
@@ -143,6 +145,7 @@ export async function createHttpServer(deps: HttpServerDeps): Promise<FastifyIns
   if (deps.apiRoutes) {
     await app.register(accountsRoutes, { accounts: deps.accounts, authenticate });
     await app.register(groupsRoutes, { groups: deps.groups, authenticate });
+    await app.register(contactsRoutes, { contacts: deps.contacts, authenticate });
   }
 
   return app;

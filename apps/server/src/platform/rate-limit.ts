@@ -11,8 +11,8 @@ export interface RateLimitRule {
 }
 
 export interface RateLimiter {
-  /** Counts one hit on key; returns 0 when allowed, else the milliseconds to wait. */
-  hit(key: string): Promise<number>;
+  /** Counts `points` hits (default 1) on key; returns 0 when allowed, else the milliseconds to wait. */
+  hit(key: string, points?: number): Promise<number>;
 }
 
 export type RateLimiterFactory = (name: string, rule: RateLimitRule) => RateLimiter;
@@ -24,9 +24,9 @@ export const createMemoryRateLimiter: RateLimiterFactory = (name, rule) => {
     duration: rule.windowSeconds,
   });
   return {
-    async hit(key) {
+    async hit(key, points = 1) {
       try {
-        await limiter.consume(key);
+        await limiter.consume(key, points);
         return 0;
       } catch (e: unknown) {
         if (e instanceof RateLimiterRes) return Math.max(1, e.msBeforeNext);

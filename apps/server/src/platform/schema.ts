@@ -1,11 +1,42 @@
 /** Table types for Kysely. Times are epoch milliseconds; sequences are per device. */
 import type { Generated } from 'kysely';
 
+export type Visibility = 'everyone' | 'contacts' | 'nobody';
+
 export interface AccountsTable {
   id: string;
   phone: string;
   display_name: string;
   about: string;
+  created_at: number;
+  /** SHA-256 of the E.164 number (base64url), for contact discovery. */
+  phone_hash: string | null;
+  privacy_last_seen: Generated<Visibility>;
+  privacy_online: Generated<Visibility>;
+  privacy_photo: Generated<Visibility>;
+  privacy_about: Generated<Visibility>;
+  /** 1 when the account sends read receipts (and so sees others'). */
+  read_receipts: Generated<number>;
+}
+
+export interface BlocksTable {
+  account_id: string;
+  blocked_id: string;
+  created_at: number;
+}
+
+/** Accounts an account found in its address book (matches only). */
+export interface ContactsTable {
+  account_id: string;
+  contact_id: string;
+  created_at: number;
+}
+
+export interface ReportsTable {
+  id: string;
+  reporter_id: string;
+  reported_id: string;
+  reason: string;
   created_at: number;
 }
 
@@ -102,5 +133,8 @@ export interface Database {
   groups: GroupsTable;
   group_members: GroupMembersTable;
   message_bodies: MessageBodiesTable;
+  blocks: BlocksTable;
+  contacts: ContactsTable;
+  reports: ReportsTable;
   sends: SendsTable;
 }

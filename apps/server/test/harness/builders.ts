@@ -4,6 +4,7 @@
  */
 import { AppError } from '../../src/errors.js';
 import { createAccountsModule } from '../../src/modules/accounts/index.js';
+import { createContactsModule } from '../../src/modules/contacts/index.js';
 import {
   createDeliveryModule,
   createEventWriter,
@@ -55,7 +56,9 @@ export function createTestContext(storage: StorageContext, options: TestContextO
       codes.push({ phone, code });
     },
   };
+  const contacts = createContactsModule({ db: storage.db, clock, ids, rateLimiter: createMemoryRateLimiter });
   const accounts = createAccountsModule({
+    canSee: (viewer, owner, field) => contacts.service.canSee(viewer, owner, field),
     db: storage.db,
     clock,
     ids,
@@ -87,6 +90,7 @@ export function createTestContext(storage: StorageContext, options: TestContextO
     accounts: accounts.service,
     delivery: delivery.service,
     groups: groups.service,
+    contacts: contacts.service,
     events,
     /** Records every event published on a device's channel. */
     watchDevice(deviceId: string) {

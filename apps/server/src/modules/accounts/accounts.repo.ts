@@ -1,3 +1,4 @@
+import type { Insertable, Selectable } from 'kysely';
 import type { Executor } from '../../platform/db.js';
 import type {
   AccountsTable,
@@ -6,7 +7,7 @@ import type {
   VerificationCodesTable,
 } from '../../platform/schema.js';
 
-export type AccountRow = AccountsTable;
+export type AccountRow = Selectable<AccountsTable>;
 export type DeviceRow = Omit<DevicesTable, 'last_seq'> & { last_seq: number };
 
 export function createAccountsRepo(db: Executor) {
@@ -17,7 +18,7 @@ export function createAccountsRepo(db: Executor) {
     async findAccountById(id: string, tx: Executor = db): Promise<AccountRow | undefined> {
       return tx.selectFrom('accounts').selectAll().where('id', '=', id).executeTakeFirst();
     },
-    async insertAccount(row: AccountRow, tx: Executor = db): Promise<void> {
+    async insertAccount(row: Insertable<AccountsTable>, tx: Executor = db): Promise<void> {
       await tx.insertInto('accounts').values(row).execute();
     },
     async updateProfile(

@@ -23,7 +23,7 @@ import type { CodeSender } from '../../platform/sms.js';
 import { canLinkDevices, canLogOut } from './accounts.policy.js';
 import { presentDevice, presentProfile } from './accounts.present.js';
 import type { AccountsRepo } from './accounts.repo.js';
-import { normalizePhone } from './phone.js';
+import { normalizePhone, phoneHash } from './phone.js';
 
 export const CODE_TTL_MS = 10 * 60 * 1000;
 export const CODE_ATTEMPTS = 5;
@@ -66,6 +66,8 @@ export interface AccountsServiceDeps {
   rateLimiter: RateLimiterFactory;
   otpKey: string;
   logger: Logger;
+  /** Privacy: whether a viewer may see an owner's field (the contacts module decides). */
+  canSee?: (viewerId: string, ownerId: string, field: 'about' | 'photo') => Promise<boolean>;
 }
 
 export function createAccountsService(deps: AccountsServiceDeps) {
@@ -210,20 +212,30 @@ export function createAccountsService(deps: AccountsServiceDeps) {
         .transaction()
         .execute(async (tx) => {
           await repo.deleteCode(phone, tx);
-          let account = await repo.findAccountByPhone(phone, tx);
-          const newAccount = !account;
-          if (!account) {
-            account = { id: ids.newId('acc'), phone, display_name: '', about: '', created_at: clock.now() };
-            await repo.insertAccount(account, tx);
+          const existing = await repo.findAccountByPhone(phone, tx);
+          const newAccount = !existing;
+          const accountId = existing?.id ?? ids.newId('acc');
+          if (!existing) {
+            await repo.insertAccount(
+              {
+                id: accountId,
+                phone,
+                phone_hash: phoneHash(phone),
+                display_name: '',
+                about: '',
+                created_at: clock.now(),
+              },
+              tx,
+            );
           }
           const { deviceId, token, replaced } = await addDevice(
             tx,
-            account.id,
+            accountId,
             input.device_name?.trim() || 'Device',
             'primary',
           );
           return {
-            result: { account_id: account.id, device_id: deviceId, token, new_account: newAccount },
+            result: { account_id: accountId, device_id: deviceId, token, new_account: newAccount },
             replaced,
           };
         })
@@ -242,7 +254,14 @@ export function createAccountsService(deps: AccountsServiceDeps) {
         }
         const accountId = ids.newId('acc');
         await repo.insertAccount(
-          { id: accountId, phone, display_name: input.name, about: '', created_at: clock.now() },
+          {
+            id: accountId,
+            phone,
+            phone_hash: phoneHash(phone),
+            display_name: input.name,
+            about: '',
+            created_at: clock.now(),
+          },
           tx,
         );
         const { deviceId, token } = await addDevice(tx, accountId, input.deviceName ?? 'Primary', 'primary');
@@ -351,12 +370,15 @@ export function createAccountsService(deps: AccountsServiceDeps) {
     },
 
     /** Another account's public profile, by id or phone number. */
-    async getProfile(_actor: DeviceActor, idOrPhone: string): Promise<ProfileView> {
+    async getProfile(actor: DeviceActor, idOrPhone: string): Promise<ProfileView> {
       const account = idOrPhone.startsWith('acc_')
         ? await repo.findAccountById(idOrPhone)
         : await repo.findAccountByPhone(normalizePhone(idOrPhone) ?? '');
       if (!account) throw new AppError('ACCOUNT_NOT_FOUND', `No account for "${idOrPhone}".`);
-      return presentProfile(account);
+      const profile = presentProfile(account);
+      // Hidden fields read as empty: the viewer cannot tell "hidden" from "not set".
+      if (deps.canSee && !(await deps.canSee(actor.accountId, account.id, 'about'))) profile.about = '';
+      return profile;
     },
 
     async listDevices(actor: DeviceActor): Promise<DeviceView[]> {

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { parsePhoneNumberFromString } from 'libphonenumber-js';
 
 /**
@@ -12,4 +13,13 @@ export function normalizePhone(input: string): string | undefined {
   const parsed = parsePhoneNumberFromString(trimmed);
   if (!parsed?.isPossible()) return undefined;
   return parsed.number;
+}
+
+/**
+ * The contact-discovery hash of an E.164 number: SHA-256, base64url. Clients hash their address
+ * book the same way, so numbers are not uploaded in the clear. (Phone numbers are few enough
+ * to enumerate, so discovery is also rate limited; see the contacts module.)
+ */
+export function phoneHash(e164: string): string {
+  return createHash('sha256').update(e164).digest('base64url');
 }

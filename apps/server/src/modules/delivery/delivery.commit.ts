@@ -36,6 +36,8 @@ export interface CommitStore {
     groupId: string,
   ): Promise<{ account_id: string; role: string; device_id: string | null }[]>;
   insertBody(row: { message_id: string; payload: string; expires_at: number }): Promise<void>;
+  /** Of these [blocker, blocked] pairs, the ones where the first blocked the second. */
+  findBlocks(pairs: [blocker: string, blocked: string][]): Promise<Set<string>>;
 }
 
 export interface CommitItem {
@@ -106,6 +108,7 @@ export async function commitBatch(
         lockGroup: (groupId) => repo.lockGroup(tx, groupId),
         findGroupMembers: (groupId) => repo.findGroupMembers(tx, groupId),
         insertBody: (row) => repo.insertBody(tx, row),
+        findBlocks: (pairs) => repo.findBlocks(tx, pairs),
       },
       input,
     ),
@@ -131,6 +134,21 @@ export async function commitWith(
     accountIds.add(item.senderAccount);
   }
   const recipients = indexRecipients(await repo.findRecipients([...phones], [...accountIds]));
+  // A person who blocked the sender does not receive its 1:1 messages. The sender is not told
+  // (as in the apps people know): its send succeeds and its own devices keep their copies.
+  const blockPairs: [string, string][] = [];
+  for (const item of items) {
+    const r = item.recipient;
+    const account =
+      'phone' in r
+        ? recipients.byPhone.get(r.phone)
+        : 'accountId' in r
+          ? recipients.byId.get(r.accountId)
+          : undefined;
+    if (account && account.accountId !== item.senderAccount)
+      blockPairs.push([account.accountId, item.senderAccount]);
+  }
+  const blocks = blockPairs.length > 0 ? await repo.findBlocks(blockPairs) : new Set<string>();
   const groups = new Map<string, GroupTarget | undefined>();
   for (const groupId of groupIds) {
     const rule = await repo.lockGroup(groupId);
@@ -163,7 +181,8 @@ export async function commitWith(
       d,
       account.accountId,
     ]);
-    const theirs = account.devices.map((d): [string, string] => [d, item.senderAccount]);
+    const blocked = blocks.has(`${account.accountId}\u0000${item.senderAccount}`);
+    const theirs = blocked ? [] : account.devices.map((d): [string, string] => [d, item.senderAccount]);
     const all = account.accountId === item.senderAccount ? own : [...theirs, ...own];
     return { targets: all.filter(([device]) => device !== item.senderDevice), body: false };
   };

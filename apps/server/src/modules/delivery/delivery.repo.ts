@@ -167,6 +167,21 @@ export function createDeliveryRepo() {
         .execute();
     },
 
+    async findBlocks(tx: Executor, pairs: [string, string][]): Promise<Set<string>> {
+      const out = new Set<string>();
+      for (const part of chunks(pairs, KEY_CHUNK)) {
+        const rows = await tx
+          .selectFrom('blocks')
+          .select(['account_id', 'blocked_id'])
+          .where((eb) =>
+            eb.or(part.map(([a, b]) => eb.and([eb('account_id', '=', a), eb('blocked_id', '=', b)]))),
+          )
+          .execute();
+        for (const r of rows) out.add(`${r.account_id}\u0000${r.blocked_id}`);
+      }
+      return out;
+    },
+
     async insertBody(
       tx: Executor,
       row: { message_id: string; payload: string; expires_at: number },

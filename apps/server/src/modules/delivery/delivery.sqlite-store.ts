@@ -45,6 +45,9 @@ export function createSqliteCommitStore(database: SQLite.Database): CommitStore 
       'select m.account_id, m.role, d.id as device_id from group_members m ' +
         'left join devices d on d.account_id = m.account_id where m.group_id = ?',
     ),
+    isBlocked: database.prepare<[string, string], { one: number }>(
+      'select 1 as one from blocks where account_id = ? and blocked_id = ?',
+    ),
     insertBody: database.prepare<[string, string, number]>(
       'insert into message_bodies (message_id, payload, expires_at) values (?, ?, ?)',
     ),
@@ -104,6 +107,13 @@ export function createSqliteCommitStore(database: SQLite.Database): CommitStore 
     },
     async findGroupMembers(groupId) {
       return q.groupMembers.all(groupId);
+    },
+    async findBlocks(pairs) {
+      const out = new Set<string>();
+      for (const [blocker, blocked] of pairs) {
+        if (q.isBlocked.get(blocker, blocked)) out.add(`${blocker}\u0000${blocked}`);
+      }
+      return out;
     },
     async insertBody(row) {
       q.insertBody.run(row.message_id, row.payload, row.expires_at);
