@@ -215,6 +215,11 @@ export class ParleyClient {
     return this.#api.listDevices();
   }
 
+  /** Contact discovery (hashed), blocks, privacy settings and reports. */
+  get contacts() {
+    return this.#api.contacts;
+  }
+
   /** Group management (create, members, admins, settings, invite links). */
   get groups() {
     return this.#api.groups;

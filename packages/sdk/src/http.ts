@@ -3,10 +3,12 @@
  * sign-in calls (which need no token) and the signed-in account calls.
  */
 import type {
+  ContactMatch,
   DeviceView,
   GroupView,
   LinkCodeResponse,
   LinkDeviceResponse,
+  PrivacySettings,
   ProfileView,
   RequestCodeResponse,
   VerifyCodeResponse,
@@ -152,6 +154,7 @@ export function createAccountApi(http: Pick<Http, 'request'>) {
       http.request<LogoutResponse>('DELETE', `/devices/${encodeURIComponent(deviceId)}`),
     logout: () => http.request<LogoutResponse>('POST', '/auth/logout'),
     groups: createGroupsApi(http),
+    contacts: createContactsApi(http),
     logoutAll: () => http.request<LogoutResponse>('POST', '/auth/logout-all'),
   };
 }
@@ -205,3 +208,46 @@ export function createGroupsApi(http: Pick<Http, 'request'>) {
 }
 
 export type GroupsApi = ReturnType<typeof createGroupsApi>;
+
+/**
+ * The contact-discovery hash of an E.164 number: SHA-256, base64url (as the server computes
+ * it). Uses WebCrypto, available in browsers and Node.
+ */
+export async function hashPhone(e164: string): Promise<string> {
+  const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(e164)));
+  let binary = '';
+  for (const byte of digest) binary += String.fromCharCode(byte);
+  return btoa(binary).replaceAll('+', '-').replaceAll('/', '_').replace(/=+$/, '');
+}
+
+/** Contact discovery, blocks, privacy settings and reports. */
+export function createContactsApi(http: Pick<Http, 'request'>) {
+  const account = (idOrPhone: string) => encodeURIComponent(idOrPhone);
+  return {
+    /** Which of these E.164 numbers are on Parley; only their hashes leave the device. */
+    async discover(phones: string[]): Promise<{ phone: string; account_id: string }[]> {
+      const byHash = new Map<string, string>();
+      for (const phone of phones) byHash.set(await hashPhone(phone), phone);
+      const { matches } = await http.request<{ matches: ContactMatch[] }>('POST', '/contacts/discover', {
+        hashes: [...byHash.keys()],
+      });
+      return matches.map((m) => ({ phone: byHash.get(m.hash) ?? '', account_id: m.account_id }));
+    },
+    block: (idOrPhone: string) => http.request<void>('PUT', `/blocks/${account(idOrPhone)}`),
+    unblock: (idOrPhone: string) => http.request<void>('DELETE', `/blocks/${account(idOrPhone)}`),
+    listBlocked: async () =>
+      (
+        await http.request<{ blocked: { account_id: string; phone: string; blocked_at: string }[] }>(
+          'GET',
+          '/blocks',
+        )
+      ).blocked,
+    getPrivacy: () => http.request<PrivacySettings>('GET', '/me/privacy'),
+    setPrivacy: (patch: Partial<PrivacySettings>) =>
+      http.request<PrivacySettings>('PATCH', '/me/privacy', patch),
+    report: (input: { account: string; reason?: string; block?: boolean }) =>
+      http.request<{ report_id: string; blocked: boolean }>('POST', '/reports', input),
+  };
+}
+
+export type ContactsApi = ReturnType<typeof createContactsApi>;

@@ -8,9 +8,11 @@ export { ParleyClient } from './client.js';
 export { ParleyError, type ParleyErrorCode, type ParleyErrorOptions, type SdkErrorCode } from './errors.js';
 export {
   type AuthCallOptions,
+  type ContactsApi,
   type CreateGroupInput,
   type FetchLike,
   type GroupsApi,
+  hashPhone,
   type LinkDeviceInput,
   type LogoutResponse,
   linkDevice,

@@ -1,0 +1,58 @@
+/** Contacts and privacy through the SDK on a real server: discovery by hash, block, privacy. */
+import { ParleyClient, type ReceivedMessage } from '@parley/sdk';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestServer, type TestServer } from '../harness/server.js';
+
+describe('contacts through the SDK', () => {
+  let server: TestServer;
+  const clients: ParleyClient[] = [];
+  beforeAll(async () => {
+    server = await startTestServer();
+  });
+  afterAll(async () => {
+    await Promise.all(clients.map((c) => c.close()));
+    await server?.close();
+  });
+
+  async function connect(token: string) {
+    const client = new ParleyClient({ baseUrl: server.url, token });
+    const inbox: ReceivedMessage[] = [];
+    client.onMessage((m) => {
+      inbox.push(m);
+    });
+    client.on('error', () => {});
+    clients.push(client);
+    await client.connect();
+    await client.whenSynced();
+    return { client, inbox };
+  }
+
+  it('discovers contacts by hash, blocks silently, and applies privacy to profiles', async () => {
+    const [a, b, m] = [
+      await server.newPerson('Alice'),
+      await server.newPerson('Bob'),
+      await server.newPerson('Mallory'),
+    ];
+    const alice = await connect(a.token);
+    const bob = await connect(b.token);
+    const mallory = await connect(m.token);
+
+    expect(await alice.client.contacts.discover([b.phone, '+15559999994'])).toEqual([
+      { phone: b.phone, account_id: b.account_id },
+    ]);
+    await alice.client.updateProfile({ about: 'Busy' });
+    await alice.client.contacts.setPrivacy({ about: 'contacts' });
+    expect((await bob.client.getProfile(a.phone)).about).toBe('Busy');
+    expect((await mallory.client.getProfile(a.phone)).about).toBe('');
+
+    await alice.client.contacts.report({ account: m.phone, reason: 'spam', block: true });
+    const silent = await mallory.client.sendText(a.phone, 'you there?');
+    expect(silent.duplicate).toBe(false);
+    await bob.client.sendText(a.phone, 'hi');
+    const deadline = Date.now() + 5000;
+    while (!alice.inbox.some((x) => x.text === 'hi') && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 20));
+    expect(alice.inbox.map((x) => x.text)).toEqual(['hi']);
+    expect((await alice.client.contacts.listBlocked()).map((x) => x.account_id)).toEqual([m.account_id]);
+  });
+});
