@@ -64,13 +64,28 @@ export const pingFrame = z.object({
   t: z.number().optional(),
 });
 
-export const clientFrame = z.discriminatedUnion('op', [helloFrame, sendFrame, ackFrame, pingFrame]);
-export const CLIENT_OPS = ['hello', 'send', 'ack', 'ping'] as const;
+/** Typing indicator: ephemeral, never stored; reaches only devices connected right now. */
+export const typingFrame = z.object({
+  op: z.literal('typing'),
+  /** E.164 phone number, account id or group id. */
+  to: z.string().min(2).max(64),
+  state: z.enum(['composing', 'paused']),
+});
+
+export const clientFrame = z.discriminatedUnion('op', [
+  helloFrame,
+  sendFrame,
+  ackFrame,
+  pingFrame,
+  typingFrame,
+]);
+export const CLIENT_OPS = ['hello', 'send', 'ack', 'ping', 'typing'] as const;
 
 export type HelloFrame = z.infer<typeof helloFrame>;
 export type SendFrame = z.infer<typeof sendFrame>;
 export type AckFrame = z.infer<typeof ackFrame>;
 export type PingFrame = z.infer<typeof pingFrame>;
+export type TypingFrame = z.infer<typeof typingFrame>;
 export type ClientFrame = z.infer<typeof clientFrame>;
 
 export interface WelcomeFrame {
@@ -121,6 +136,16 @@ export interface SyncedFrame {
   op: 'synced';
 }
 
+/** Someone is typing in a chat (ephemeral: no seq, no ack). */
+export interface TypingEventFrame {
+  op: 'typing';
+  /** The chat, from this device's point of view: the typist's account id, or the group id. */
+  chat: string;
+  from: string;
+  from_account: string;
+  state: 'composing' | 'paused';
+}
+
 export interface PongFrame {
   op: 'pong';
   t?: number;
@@ -135,4 +160,11 @@ export interface ErrorFrame {
   details?: Record<string, unknown>;
 }
 
-export type ServerFrame = WelcomeFrame | SentFrame | MessageFrame | SyncedFrame | PongFrame | ErrorFrame;
+export type ServerFrame =
+  | WelcomeFrame
+  | SentFrame
+  | MessageFrame
+  | SyncedFrame
+  | PongFrame
+  | TypingEventFrame
+  | ErrorFrame;

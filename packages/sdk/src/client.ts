@@ -57,6 +57,7 @@ export class ParleyClient {
   readonly #listeners: { [K in keyof ClientEvents]: Listeners<ClientEvents[K]> } = {
     state: createListeners(),
     error: createListeners(),
+    typing: createListeners(),
   };
   #WebSocket: Promise<WebSocketConstructor> | undefined;
 
@@ -123,6 +124,14 @@ export class ParleyClient {
   /** Subscribes to 'state' changes or 'error's; returns an unsubscribe function. */
   on<K extends keyof ClientEvents>(event: K, listener: (...args: ClientEvents[K]) => void): () => void {
     return this.#listeners[event].add(listener);
+  }
+
+  /**
+   * Tells a person or a group that you are typing (`composing`) or stopped (`paused`). Best
+   * effort and never stored: returns false when not connected.
+   */
+  sendTyping(to: string, state: 'composing' | 'paused' = 'composing'): boolean {
+    return this.#sendWelcomed({ op: 'typing', to, state });
   }
 
   /**
@@ -350,6 +359,14 @@ export class ParleyClient {
       }
       case 'pong':
         // Liveness was recorded by the connection; there is nothing else in a pong.
+        return;
+      case 'typing':
+        this.#listeners.typing.emit({
+          chatId: frame.chat,
+          from: frame.from,
+          fromAccount: frame.from_account,
+          state: frame.state,
+        });
         return;
     }
   }

@@ -54,7 +54,19 @@ describe('parseServerFrame', () => {
   });
 
   it('skips ops it does not know', () => {
-    expect(parseServerFrame('{"op":"typing","from":"x"}')).toBeNull();
+    expect(parseServerFrame('{"op":"presence","from":"x"}')).toBeNull();
+  });
+
+  it('reads a typing frame and rejects a malformed one', () => {
+    const typing = {
+      op: 'typing',
+      chat: 'acc_1',
+      from: '+15550001111',
+      from_account: 'acc_1',
+      state: 'composing',
+    };
+    expect(parseServerFrame(JSON.stringify(typing))).toEqual(typing);
+    expect(() => parseServerFrame(JSON.stringify({ ...typing, state: 'dancing' }))).toThrow(ParleyError);
   });
 
   it('rejects binary data, bad JSON and frames missing fields', () => {

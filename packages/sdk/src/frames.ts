@@ -94,6 +94,10 @@ export function parseServerFrame(data: unknown): ParsedServerFrame | null {
       return { op: 'synced' };
     case 'pong':
       return isNumber(f.t) ? { op: 'pong', t: f.t } : { op: 'pong' };
+    case 'typing':
+      if (!isString(f.chat) || !isString(f.from) || !isString(f.from_account)) throw malformed(f.op, data);
+      if (f.state !== 'composing' && f.state !== 'paused') throw malformed(f.op, data);
+      return { op: 'typing', chat: f.chat, from: f.from, from_account: f.from_account, state: f.state };
     case 'error':
       if (!isString(f.code)) throw malformed(f.op, data);
       return isString(f.id)

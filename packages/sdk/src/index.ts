@@ -33,4 +33,5 @@ export type {
   ParleyClientOptions,
   SendOptions,
   SessionInfo,
+  TypingEvent,
 } from './types.js';

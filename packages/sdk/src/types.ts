@@ -55,4 +55,14 @@ export interface ClientEvents {
   state: [state: ConnectionState];
   /** Connection-level error frames, failing message handlers, unreadable frames, auth failure. */
   error: [error: ParleyError];
+  /** Someone is typing (or stopped) in a chat: ephemeral, only while connected. */
+  typing: [typing: TypingEvent];
+}
+
+export interface TypingEvent {
+  /** The chat: the typist's account id, or the group id. */
+  chatId: string;
+  from: string;
+  fromAccount: string;
+  state: 'composing' | 'paused';
 }

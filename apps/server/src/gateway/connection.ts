@@ -19,6 +19,7 @@ import { performance } from 'node:perf_hooks';
 import type { Duplex } from 'node:stream';
 import {
   ackFrame,
+  CLIENT_OPS,
   CLOSE_CODES,
   ERROR_CODES,
   type ErrorCode,
@@ -28,6 +29,7 @@ import {
   pingFrame,
   type ServerFrame,
   sendFrame,
+  typingFrame,
 } from '@parley/protocol';
 import type { WebSocket } from 'ws';
 import type { z } from 'zod';
@@ -166,12 +168,23 @@ export class DeviceConnection {
         if (ping) this.write(ping.t === undefined ? { op: 'pong' } : { op: 'pong', t: ping.t });
         return;
       }
+      case 'typing': {
+        const typing = this.parse(typingFrame, frame, undefined);
+        const actor = this.actor;
+        if (typing && actor) {
+          this.ctx.delivery.typing(actor, typing.to, typing.state).catch((e: unknown) => {
+            if (isAppError(e)) this.error(e.code, e.message);
+            else this.ctx.logger.error({ err: e }, 'typing failed');
+          });
+        }
+        return;
+      }
       case 'hello':
         this.error('VALIDATION_FAILED', 'This connection is already signed in.');
         return;
       default:
         this.error('FRAME_UNKNOWN_OP', `Unknown op "${op.slice(0, 32)}".`, id, {
-          known_ops: ['hello', 'send', 'ack', 'ping'],
+          known_ops: CLIENT_OPS,
         });
         return;
     }
@@ -337,6 +350,11 @@ export class DeviceConnection {
     if (this.phase !== 'open') return;
     if (event.type === 'connected') {
       if (event.connectionId !== this.id) this.displace();
+      return;
+    }
+    if (event.type === 'typing') {
+      // Ephemeral and droppable: skipped when the socket is already backed up.
+      if (this.ws.bufferedAmount < MAX_BUFFERED_BYTES) this.write(event.frame);
       return;
     }
     const seq = event.envelope.seq;

@@ -31,7 +31,7 @@ export interface GatewayConfig {
 
 export interface GatewayDeps {
   accounts: Pick<AccountsService, 'authenticate' | 'touchDevices'>;
-  delivery: Pick<DeliveryService, 'send' | 'ack' | 'readQueue' | 'lastSeq'>;
+  delivery: Pick<DeliveryService, 'send' | 'ack' | 'readQueue' | 'lastSeq' | 'typing'>;
   bus: Bus;
   clock: Clock;
   logger: Logger;

@@ -56,3 +56,57 @@ describe('contacts through the SDK', () => {
     expect((await alice.client.contacts.listBlocked()).map((x) => x.account_id)).toEqual([m.account_id]);
   });
 });
+
+describe('typing indicators', () => {
+  let server: TestServer;
+  const clients: ParleyClient[] = [];
+  beforeAll(async () => {
+    server = await startTestServer();
+  });
+  afterAll(async () => {
+    await Promise.all(clients.map((c) => c.close()));
+    await server?.close();
+  });
+
+  async function connect(token: string) {
+    const client = new ParleyClient({ baseUrl: server.url, token });
+    const typing: { chatId: string; fromAccount: string; state: string }[] = [];
+    client.on('typing', (t) => typing.push(t));
+    client.on('error', () => {});
+    clients.push(client);
+    await client.connect();
+    await client.whenSynced();
+    return { client, typing };
+  }
+
+  const settle = () => new Promise((r) => setTimeout(r, 150));
+
+  it('reach the other person’s and group members’ connected devices, never stored, never past a block', async () => {
+    const [a, b, c] = [await server.newPerson(), await server.newPerson(), await server.newPerson()];
+    const alice = await connect(a.token);
+    const bob = await connect(b.token);
+    const carol = await connect(c.token);
+
+    expect(alice.client.sendTyping(b.phone, 'composing')).toBe(true);
+    await settle();
+    expect(bob.typing).toEqual([
+      { chatId: a.account_id, from: a.phone, fromAccount: a.account_id, state: 'composing' },
+    ]);
+
+    const group = await alice.client.groups.create({ subject: 'G', members: [b.phone, c.phone] });
+    alice.client.sendTyping(group.group_id, 'paused');
+    await settle();
+    expect(bob.typing.at(-1)).toMatchObject({ chatId: group.group_id, state: 'paused' });
+    expect(carol.typing.at(-1)).toMatchObject({ chatId: group.group_id, state: 'paused' });
+    expect(alice.typing).toEqual([]);
+
+    await bob.client.contacts.block(c.phone);
+    carol.client.sendTyping(b.phone);
+    await settle();
+    expect(bob.typing.filter((t) => t.fromAccount === c.account_id && t.chatId === c.account_id)).toEqual([]);
+
+    // Nothing was queued: a later connection of Bob's sees no typing and no message from it.
+    const queued = await server.modules.delivery.readQueue(b.device_id, 0, 100);
+    expect(queued.every((e) => e.kind === 'event')).toBe(true);
+  });
+});

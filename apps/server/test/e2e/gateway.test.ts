@@ -168,6 +168,12 @@ describe('gateway protocol', () => {
     expect(await c.op('error')).toMatchObject({ code: 'PAYLOAD_TOO_LARGE', id: 'huge' });
     c.send({ op: 'ack', seq: -1 });
     expect(await c.op('error')).toMatchObject({ code: 'VALIDATION_FAILED' });
+    c.send({ op: 'typing', to: '+15559999997' });
+    expect(await c.op('error')).toMatchObject({ code: 'VALIDATION_FAILED' });
+    c.send({ op: 'typing', to: '+15559999997', state: 'composing' });
+    expect(await c.op('error')).toMatchObject({ code: 'RECIPIENT_NOT_FOUND' });
+    c.send({ op: 'typing', to: 'grp_01NOSUCH0000000000000000', state: 'composing' });
+    expect(await c.op('error')).toMatchObject({ code: 'NOT_A_GROUP_MEMBER' });
     c.send({ op: 'ping', t: 42 });
     expect(await c.op('pong')).toEqual({ op: 'pong', t: 42 });
     c.close();

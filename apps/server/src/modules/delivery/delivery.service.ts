@@ -10,7 +10,7 @@
  * - Envelopes not acked within 30 days expire; idempotency keys are kept as long.
  */
 import { performance } from 'node:perf_hooks';
-import { MAX_PAYLOAD_BYTES } from '@parley/protocol';
+import { MAX_PAYLOAD_BYTES, type TypingEventFrame } from '@parley/protocol';
 import { AppError } from '../../errors.js';
 import type { Bus } from '../../platform/bus.js';
 import type { Clock } from '../../platform/clock.js';
@@ -43,7 +43,9 @@ export interface SendResult {
 /** What travels on `device:<id>`: a committed envelope, or a newer connection of the device. */
 export type DeviceEvent =
   | { type: 'envelope'; envelope: EnvelopeRow }
-  | { type: 'connected'; connectionId: string };
+  | { type: 'connected'; connectionId: string }
+  /** Ephemeral: written to the device's connection if it has one, never stored. */
+  | { type: 'typing'; frame: TypingEventFrame };
 
 export const deviceChannel = (deviceId: string) => `device:${deviceId}`;
 
@@ -194,6 +196,49 @@ export function createDeliveryService(deps: DeliveryServiceDeps) {
         });
       }
       return pending;
+    },
+
+    /**
+     * A typing indicator to a person (all their devices, unless they blocked the typist) or a
+     * group (its members' devices; the typist must be a member). Never stored: only devices
+     * connected now see it. The typist's own other devices are not told.
+     */
+    async typing(actor: DeviceActor, to: string, state: 'composing' | 'paused'): Promise<void> {
+      const recipient = parseRecipient(to);
+      let devices: string[];
+      let chat: string;
+      if ('groupId' in recipient) {
+        const members = await repo.findGroupMembers(db.kysely, recipient.groupId);
+        if (!members.some((m) => m.account_id === actor.accountId)) {
+          throw new AppError('NOT_A_GROUP_MEMBER', 'You are not a member of this group.');
+        }
+        devices = members.flatMap((m) =>
+          m.device_id && m.account_id !== actor.accountId ? [m.device_id] : [],
+        );
+        chat = recipient.groupId;
+      } else {
+        const rows = await repo.findRecipients(
+          db.kysely,
+          'phone' in recipient ? [recipient.phone] : [],
+          'accountId' in recipient ? [recipient.accountId] : [],
+        );
+        const accountId = rows[0]?.account_id;
+        if (!accountId) throw new AppError('RECIPIENT_NOT_FOUND', `No Parley account for "${to}".`);
+        if (accountId === actor.accountId) return;
+        const blocked = await repo.findBlocks(db.kysely, [[accountId, actor.accountId]]);
+        if (blocked.size > 0) return; // silently, as for messages
+        devices = rows.flatMap((r) => (r.device_id ? [r.device_id] : []));
+        chat = actor.accountId;
+      }
+      const frame: TypingEventFrame = {
+        op: 'typing',
+        chat,
+        from: actor.phone,
+        from_account: actor.accountId,
+        state,
+      };
+      for (const device of devices)
+        bus.publish(deviceChannel(device), { type: 'typing', frame } satisfies DeviceEvent);
     },
 
     /** Cumulative ack: every envelope of the device up to seq is delivered and may go. */
