@@ -22,6 +22,7 @@ import { createIds } from './platform/ids.js';
 import { createLogger, type Logger } from './platform/logger.js';
 import { createMetrics } from './platform/metrics.js';
 import { migrateToLatest } from './platform/migrate.js';
+import { createPresenceRegistry } from './platform/presence.js';
 import { createMemoryRateLimiter } from './platform/rate-limit.js';
 import { loadOrCreateSecrets } from './platform/secrets.js';
 import { createLogCodeSender, createWebhookCodeSender } from './platform/sms.js';
@@ -66,6 +67,7 @@ export async function openPlatform(config: Config, options: PlatformOptions = {}
     ids: createIds(clock),
     metrics: createMetrics(),
     rateLimiter: createMemoryRateLimiter,
+    presence: createPresenceRegistry(bus),
     codeSender: config.smsWebhookUrl
       ? createWebhookCodeSender(config.smsWebhookUrl, logger)
       : createLogCodeSender(logger),
@@ -84,6 +86,7 @@ export function createModules(p: Platform) {
     clock: p.clock,
     ids: p.ids,
     rateLimiter: p.rateLimiter,
+    presence: p.presence,
   });
   const accounts = createAccountsModule({
     canSee: (viewer, owner, field) => contacts.service.canSee(viewer, owner, field),
@@ -165,6 +168,8 @@ export async function startRoles(p: Platform, modules: Modules, roles: Role[]): 
     ? createGateway({
         accounts: modules.accounts,
         delivery: modules.delivery,
+        contacts: modules.contacts,
+        presence: p.presence,
         bus: p.bus,
         clock: p.clock,
         logger,

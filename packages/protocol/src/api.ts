@@ -88,3 +88,11 @@ export interface ContactMatch {
   hash: string;
   account_id: string;
 }
+
+/** Online status and last seen as the viewer may see them; null when hidden or unknown. */
+export interface PresenceView {
+  account_id: string;
+  online: boolean | null;
+  /** ISO time the account was last connected; null while online, hidden or never. */
+  last_seen: string | null;
+}

@@ -72,14 +72,22 @@ export const typingFrame = z.object({
   state: z.enum(['composing', 'paused']),
 });
 
+/** Subscribe to an account's online status and last seen (while this connection lasts). */
+export const presenceFrame = z.object({
+  op: z.literal('presence'),
+  /** E.164 phone number or account id. */
+  to: z.string().min(2).max(64),
+});
+
 export const clientFrame = z.discriminatedUnion('op', [
   helloFrame,
   sendFrame,
   ackFrame,
   pingFrame,
   typingFrame,
+  presenceFrame,
 ]);
-export const CLIENT_OPS = ['hello', 'send', 'ack', 'ping', 'typing'] as const;
+export const CLIENT_OPS = ['hello', 'send', 'ack', 'ping', 'typing', 'presence'] as const;
 
 export type HelloFrame = z.infer<typeof helloFrame>;
 export type SendFrame = z.infer<typeof sendFrame>;
@@ -146,6 +154,14 @@ export interface TypingEventFrame {
   state: 'composing' | 'paused';
 }
 
+/** An account's presence as this viewer may see it (now, and again on every change). */
+export interface PresenceEventFrame {
+  op: 'presence';
+  account_id: string;
+  online: boolean | null;
+  last_seen: string | null;
+}
+
 export interface PongFrame {
   op: 'pong';
   t?: number;
@@ -167,4 +183,5 @@ export type ServerFrame =
   | SyncedFrame
   | PongFrame
   | TypingEventFrame
+  | PresenceEventFrame
   | ErrorFrame;

@@ -58,6 +58,7 @@ export class ParleyClient {
     state: createListeners(),
     error: createListeners(),
     typing: createListeners(),
+    presence: createListeners(),
   };
   #WebSocket: Promise<WebSocketConstructor> | undefined;
 
@@ -124,6 +125,15 @@ export class ParleyClient {
   /** Subscribes to 'state' changes or 'error's; returns an unsubscribe function. */
   on<K extends keyof ClientEvents>(event: K, listener: (...args: ClientEvents[K]) => void): () => void {
     return this.#listeners[event].add(listener);
+  }
+
+  /**
+   * Asks for an account's online status and last seen now and on every change, reported on
+   * `on('presence', …)`, for as long as this connection lasts (call again after a reconnect).
+   * Returns false when not connected.
+   */
+  watchPresence(to: string): boolean {
+    return this.#sendWelcomed({ op: 'presence', to });
   }
 
   /**
@@ -359,6 +369,13 @@ export class ParleyClient {
       }
       case 'pong':
         // Liveness was recorded by the connection; there is nothing else in a pong.
+        return;
+      case 'presence':
+        this.#listeners.presence.emit({
+          accountId: frame.account_id,
+          online: frame.online,
+          lastSeen: frame.last_seen,
+        });
         return;
       case 'typing':
         this.#listeners.typing.emit({

@@ -54,7 +54,7 @@ describe('parseServerFrame', () => {
   });
 
   it('skips ops it does not know', () => {
-    expect(parseServerFrame('{"op":"presence","from":"x"}')).toBeNull();
+    expect(parseServerFrame('{"op":"receipt","from":"x"}')).toBeNull();
   });
 
   it('reads a typing frame and rejects a malformed one', () => {

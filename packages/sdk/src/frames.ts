@@ -94,6 +94,11 @@ export function parseServerFrame(data: unknown): ParsedServerFrame | null {
       return { op: 'synced' };
     case 'pong':
       return isNumber(f.t) ? { op: 'pong', t: f.t } : { op: 'pong' };
+    case 'presence':
+      if (!isString(f.account_id)) throw malformed(f.op, data);
+      if (f.online !== null && typeof f.online !== 'boolean') throw malformed(f.op, data);
+      if (f.last_seen !== null && !isString(f.last_seen)) throw malformed(f.op, data);
+      return { op: 'presence', account_id: f.account_id, online: f.online, last_seen: f.last_seen };
     case 'typing':
       if (!isString(f.chat) || !isString(f.from) || !isString(f.from_account)) throw malformed(f.op, data);
       if (f.state !== 'composing' && f.state !== 'paused') throw malformed(f.op, data);

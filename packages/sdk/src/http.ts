@@ -8,6 +8,7 @@ import type {
   GroupView,
   LinkCodeResponse,
   LinkDeviceResponse,
+  PresenceView,
   PrivacySettings,
   ProfileView,
   RequestCodeResponse,
@@ -242,6 +243,7 @@ export function createContactsApi(http: Pick<Http, 'request'>) {
           '/blocks',
         )
       ).blocked,
+    presence: (idOrPhone: string) => http.request<PresenceView>('GET', `/presence/${account(idOrPhone)}`),
     getPrivacy: () => http.request<PrivacySettings>('GET', '/me/privacy'),
     setPrivacy: (patch: Partial<PrivacySettings>) =>
       http.request<PrivacySettings>('PATCH', '/me/privacy', patch),

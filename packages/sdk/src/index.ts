@@ -31,6 +31,7 @@ export type {
   ClientEvents,
   ConnectionState,
   ParleyClientOptions,
+  PresenceEvent,
   SendOptions,
   SessionInfo,
   TypingEvent,

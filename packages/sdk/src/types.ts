@@ -57,6 +57,14 @@ export interface ClientEvents {
   error: [error: ParleyError];
   /** Someone is typing (or stopped) in a chat: ephemeral, only while connected. */
   typing: [typing: TypingEvent];
+  /** A watched account's presence (see watchPresence); null fields are hidden or unknown. */
+  presence: [presence: PresenceEvent];
+}
+
+export interface PresenceEvent {
+  accountId: string;
+  online: boolean | null;
+  lastSeen: string | null;
 }
 
 export interface TypingEvent {

@@ -27,6 +27,7 @@ import {
   MAX_PAYLOAD_BYTES,
   PROTOCOL_VERSION,
   pingFrame,
+  presenceFrame,
   type ServerFrame,
   sendFrame,
   typingFrame,
@@ -36,12 +37,15 @@ import type { z } from 'zod';
 import { isAppError } from '../errors.js';
 import type { DeviceActor } from '../modules/accounts/index.js';
 import { base64DecodedLength, type DeviceEvent, type EnvelopeRow } from '../modules/delivery/index.js';
+import { presenceChannel } from '../platform/presence.js';
 import type { GatewayContext } from './gateway.js';
 
 const MAX_BUFFERED_BYTES = 1024 * 1024;
 const PAGE = 256;
 /** Sends awaiting their commit before the connection stops reading frames (TCP back-pressure). */
 const MAX_OUTSTANDING_SENDS = 512;
+/** Accounts one connection may watch the presence of at once. */
+const MAX_PRESENCE_WATCHES = 256;
 /** Seconds between two RATE_LIMITED notices to a connection that keeps flooding. */
 const THROTTLE_NOTICE_MS = 1000;
 
@@ -77,6 +81,8 @@ export class DeviceConnection {
   private lastThrottleNotice = 0;
 
   private corked = false;
+  /** Accounts whose presence this connection watches, with their unsubscribe functions. */
+  private presenceWatches: Map<string, () => void> | undefined;
 
   constructor(
     readonly ctx: GatewayContext,
@@ -177,6 +183,11 @@ export class DeviceConnection {
             else this.ctx.logger.error({ err: e }, 'typing failed');
           });
         }
+        return;
+      }
+      case 'presence': {
+        const presence = this.parse(presenceFrame, frame, undefined);
+        if (presence) this.watchPresence(presence.to);
         return;
       }
       case 'hello':
@@ -344,6 +355,44 @@ export class DeviceConnection {
     if (this.mode === 'catchup') this.pump();
   }
 
+  // ---- presence ----
+
+  /**
+   * Sends the account's presence now and on every change while this connection lasts (at most
+   * MAX_PRESENCE_WATCHES accounts; the oldest watch goes first). Each update is computed for
+   * this viewer, so privacy settings and blocks apply to it.
+   */
+  private watchPresence(to: string): void {
+    const actor = this.actor;
+    if (!actor) return;
+    this.ctx.contacts.presence(actor, to).then(
+      (view) => {
+        if (this.phase !== 'open') return;
+        this.write({ op: 'presence', ...view });
+        this.presenceWatches ??= new Map();
+        if (this.presenceWatches.has(view.account_id)) return;
+        if (this.presenceWatches.size >= MAX_PRESENCE_WATCHES) {
+          const [oldest, stop] = this.presenceWatches.entries().next().value ?? [];
+          if (oldest) {
+            stop?.();
+            this.presenceWatches.delete(oldest);
+          }
+        }
+        const stop = this.ctx.bus.subscribe(presenceChannel(view.account_id), () => {
+          this.ctx.contacts.presence(actor, view.account_id).then(
+            (next) => this.write({ op: 'presence', ...next }),
+            (e: unknown) => this.ctx.logger.warn({ err: e }, 'presence update failed'),
+          );
+        });
+        this.presenceWatches.set(view.account_id, stop);
+      },
+      (e: unknown) => {
+        if (isAppError(e)) this.error(e.code, e.message);
+        else this.ctx.logger.error({ err: e }, 'presence failed');
+      },
+    );
+  }
+
   // ---- delivery ----
 
   private onDeviceEvent(event: DeviceEvent): void {
@@ -499,6 +548,8 @@ export class DeviceConnection {
     this.phase = 'closed';
     this.unsubscribe?.();
     this.unsubscribe = undefined;
+    for (const stop of this.presenceWatches?.values() ?? []) stop();
+    this.presenceWatches = undefined;
     this.ctx.registry.detach(this, wasOpen);
   }
 }

@@ -9,11 +9,13 @@ import { CLOSE_CODES, MAX_FRAME_BYTES } from '@parley/protocol';
 import { WebSocketServer } from 'ws';
 import type { AccountsService, DeviceRevokedEvent } from '../modules/accounts/index.js';
 import { DEVICE_REVOKED_EVENT } from '../modules/accounts/index.js';
+import type { ContactsService } from '../modules/contacts/index.js';
 import type { DeliveryService, EnvelopeRow } from '../modules/delivery/index.js';
 import type { Bus } from '../platform/bus.js';
 import type { Clock } from '../platform/clock.js';
 import type { Logger } from '../platform/logger.js';
 import type { Metrics } from '../platform/metrics.js';
+import type { PresenceRegistry } from '../platform/presence.js';
 import { DeviceConnection } from './connection.js';
 import { createMsgFrameEncoder } from './msg-frame.js';
 
@@ -32,6 +34,8 @@ export interface GatewayConfig {
 export interface GatewayDeps {
   accounts: Pick<AccountsService, 'authenticate' | 'touchDevices'>;
   delivery: Pick<DeliveryService, 'send' | 'ack' | 'readQueue' | 'lastSeq' | 'typing'>;
+  contacts: Pick<ContactsService, 'presence'>;
+  presence: Pick<PresenceRegistry, 'connected' | 'disconnected'>;
   bus: Bus;
   clock: Clock;
   logger: Logger;
@@ -73,6 +77,7 @@ export function createGateway(deps: GatewayDeps) {
         const previous = byDevice.get(deviceId);
         byDevice.set(deviceId, connection);
         metrics.connections.inc();
+        if (connection.actor) deps.presence.connected(connection.actor.accountId, clock.now());
         // A local older connection is displaced right away (remote ones hear the bus event).
         if (previous && previous !== connection) previous.displace();
       },
@@ -80,7 +85,18 @@ export function createGateway(deps: GatewayDeps) {
         all.delete(connection);
         const deviceId = connection.actor?.deviceId;
         if (deviceId && byDevice.get(deviceId) === connection) byDevice.delete(deviceId);
-        if (wasOpen) metrics.connections.dec();
+        if (wasOpen) {
+          metrics.connections.dec();
+          const actor = connection.actor;
+          if (actor) {
+            // Last seen is the moment of leaving: stored before watchers hear of it.
+            const at = clock.now();
+            deps.accounts
+              .touchDevices([actor.deviceId])
+              .catch((e: unknown) => logger.warn({ err: e }, 'touching a device failed'))
+              .finally(() => deps.presence.disconnected(actor.accountId, at));
+          }
+        }
       },
     },
   };

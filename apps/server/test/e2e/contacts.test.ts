@@ -110,3 +110,42 @@ describe('typing indicators', () => {
     expect(queued.every((e) => e.kind === 'event')).toBe(true);
   });
 });
+
+describe('presence', () => {
+  let server: TestServer;
+  const clients: ParleyClient[] = [];
+  beforeAll(async () => {
+    server = await startTestServer();
+  });
+  afterAll(async () => {
+    await Promise.all(clients.map((c) => c.close()));
+    await server?.close();
+  });
+
+  it('a watcher sees an account come online and go offline with its last seen', async () => {
+    const [a, b] = [await server.newPerson(), await server.newPerson()];
+    const watcher = new ParleyClient({ baseUrl: server.url, token: a.token });
+    const updates: { accountId: string; online: boolean | null; lastSeen: string | null }[] = [];
+    watcher.on('presence', (p) => updates.push(p));
+    watcher.on('error', () => {});
+    clients.push(watcher);
+    await watcher.connect();
+    expect(watcher.watchPresence(b.phone)).toBe(true);
+    const until = async (check: () => boolean) => {
+      const deadline = Date.now() + 5000;
+      while (!check() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    };
+    await until(() => updates.length === 1);
+    expect(updates[0]).toEqual({ accountId: b.account_id, online: false, lastSeen: null });
+
+    const bob = new ParleyClient({ baseUrl: server.url, token: b.token });
+    bob.on('error', () => {});
+    await bob.connect();
+    await until(() => updates.length === 2);
+    expect(updates[1]).toMatchObject({ online: true, lastSeen: null });
+    expect(await watcher.contacts.presence(b.account_id)).toMatchObject({ online: true });
+    await bob.close();
+    await until(() => updates.length === 3);
+    expect(updates[2]).toMatchObject({ online: false, lastSeen: expect.any(String) });
+  });
+});

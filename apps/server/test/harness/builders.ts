@@ -17,6 +17,7 @@ import { createManualClock } from '../../src/platform/clock.js';
 import { createIds } from '../../src/platform/ids.js';
 import type { Logger } from '../../src/platform/logger.js';
 import { createLogger } from '../../src/platform/logger.js';
+import { createPresenceRegistry } from '../../src/platform/presence.js';
 import { createMemoryRateLimiter } from '../../src/platform/rate-limit.js';
 import type { CodeSender } from '../../src/platform/sms.js';
 import type { StorageContext } from './storage.js';
@@ -56,7 +57,14 @@ export function createTestContext(storage: StorageContext, options: TestContextO
       codes.push({ phone, code });
     },
   };
-  const contacts = createContactsModule({ db: storage.db, clock, ids, rateLimiter: createMemoryRateLimiter });
+  const presence = createPresenceRegistry(bus);
+  const contacts = createContactsModule({
+    db: storage.db,
+    clock,
+    ids,
+    rateLimiter: createMemoryRateLimiter,
+    presence,
+  });
   const accounts = createAccountsModule({
     canSee: (viewer, owner, field) => contacts.service.canSee(viewer, owner, field),
     db: storage.db,
@@ -91,6 +99,7 @@ export function createTestContext(storage: StorageContext, options: TestContextO
     delivery: delivery.service,
     groups: groups.service,
     contacts: contacts.service,
+    presence,
     events,
     /** Records every event published on a device's channel. */
     watchDevice(deviceId: string) {

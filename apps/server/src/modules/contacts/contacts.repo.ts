@@ -79,6 +79,15 @@ export function createContactsRepo(db: Executor) {
     async setPrivacy(accountId: string, patch: Partial<PrivacyRow>): Promise<void> {
       await db.updateTable('accounts').set(patch).where('id', '=', accountId).execute();
     },
+    /** When any device of the account was last seen (null when never). */
+    async lastSeen(accountId: string): Promise<number | null> {
+      const row = await db
+        .selectFrom('devices')
+        .select((eb) => eb.fn.max('last_seen_at').as('at'))
+        .where('account_id', '=', accountId)
+        .executeTakeFirst();
+      return row?.at === null || row?.at === undefined ? null : Number(row.at);
+    },
     async insertReport(row: ReportsTable): Promise<void> {
       await db.insertInto('reports').values(row).execute();
     },

@@ -130,6 +130,26 @@ export async function contactsRoutes(app: FastifyInstance, deps: ContactsRoutesD
     async (request) => contacts.setPrivacy(await authenticate(request), request.body),
   );
 
+  r.get(
+    '/api/v1/presence/:account',
+    {
+      schema: {
+        ...secured,
+        summary: 'Online status and last seen of an account, as its privacy settings let you see them',
+        params: account,
+        response: {
+          200: z.object({
+            account_id: z.string(),
+            online: z.boolean().nullable(),
+            last_seen: z.string().nullable(),
+          }),
+          ...errors,
+        },
+      },
+    },
+    async (request) => contacts.presence(await authenticate(request), request.params.account),
+  );
+
   r.post(
     '/api/v1/reports',
     {

@@ -124,6 +124,50 @@ function contactsSuite(writerThread: boolean) {
       expect([await about(contact), await about(stranger)]).toEqual(['Climbing', '']);
     });
 
+    it('shows online and last seen per privacy settings; hidden fields are null', async () => {
+      const t = createTestContext(storage(), { writerThread });
+      const [owner, contact, stranger] = [await t.newPerson(), await t.newPerson(), await t.newPerson()] as [
+        Person,
+        Person,
+        Person,
+      ];
+      await t.contacts.discover(owner.actor, [phoneHash(contact.phone)]);
+      expect(await t.contacts.presence(stranger.actor, owner.phone)).toEqual({
+        account_id: owner.account_id,
+        online: false,
+        last_seen: null, // never connected
+      });
+      t.presence.connected(owner.account_id, t.clock.now());
+      expect((await t.contacts.presence(stranger.actor, owner.account_id)).online).toBe(true);
+      await t.accounts.touchDevices([owner.device_id]);
+      t.presence.disconnected(owner.account_id, t.clock.now());
+      const seen = await t.contacts.presence(contact.actor, owner.account_id);
+      expect(seen).toEqual({
+        account_id: owner.account_id,
+        online: false,
+        last_seen: new Date(t.clock.now()).toISOString(),
+      });
+
+      await t.contacts.setPrivacy(owner.actor, { last_seen: 'contacts', online: 'nobody' });
+      expect(await t.contacts.presence(contact.actor, owner.account_id)).toMatchObject({
+        online: null,
+        last_seen: seen.last_seen,
+      });
+      expect(await t.contacts.presence(stranger.actor, owner.account_id)).toMatchObject({
+        online: null,
+        last_seen: null,
+      });
+      await t.contacts.setPrivacy(owner.actor, { last_seen: 'everyone', online: 'everyone' });
+      await t.contacts.block(owner.actor, stranger.account_id);
+      expect(await t.contacts.presence(stranger.actor, owner.account_id)).toMatchObject({
+        online: null,
+        last_seen: null,
+      });
+      await expect(t.contacts.presence(owner.actor, '+15559999995')).rejects.toMatchObject({
+        code: 'ACCOUNT_NOT_FOUND',
+      });
+    });
+
     it('records spam reports and blocks on request', async () => {
       const t = createTestContext(storage(), { writerThread });
       const alice = await t.newPerson();

@@ -4,11 +4,12 @@
  * contacts" for privacy settings. Numbers are few enough to enumerate from their hashes, so
  * discovery is rate limited per account (requests and hashes per day).
  */
-import type { ContactMatch, PrivacySettings } from '@parley/protocol';
+import type { ContactMatch, PresenceView, PrivacySettings } from '@parley/protocol';
 import { AppError } from '../../errors.js';
 import type { Clock } from '../../platform/clock.js';
 import type { Db } from '../../platform/db.js';
 import type { Ids } from '../../platform/ids.js';
+import type { PresenceRegistry } from '../../platform/presence.js';
 import type { RateLimiterFactory } from '../../platform/rate-limit.js';
 import type { Visibility } from '../../platform/schema.js';
 import type { DeviceActor } from '../accounts/index.js';
@@ -25,6 +26,7 @@ export interface ContactsServiceDeps {
   clock: Clock;
   ids: Ids;
   rateLimiter: RateLimiterFactory;
+  presence: Pick<PresenceRegistry, 'isOnline'>;
 }
 
 function presentPrivacy(row: PrivacyRow): PrivacySettings {
@@ -151,6 +153,25 @@ export function createContactsService(deps: ContactsServiceDeps) {
       if (input.block && account.id !== actor.accountId)
         await repo.block(actor.accountId, account.id, clock.now());
       return { report_id: reportId, blocked: input.block === true };
+    },
+
+    /**
+     * Online status and last seen of an account as `viewer` may see them: a field the owner's
+     * privacy settings (or a block) hide is null, indistinguishable from unknown.
+     */
+    async presence(viewer: DeviceActor, idOrPhone: string): Promise<PresenceView> {
+      const owner = await requireAccount(idOrPhone);
+      const online = deps.presence.isOnline(owner.id);
+      const [seeOnline, seeLastSeen] = [
+        await this.canSee(viewer.accountId, owner.id, 'online'),
+        await this.canSee(viewer.accountId, owner.id, 'last_seen'),
+      ];
+      const lastSeen = seeLastSeen && !online ? await repo.lastSeen(owner.id) : null;
+      return {
+        account_id: owner.id,
+        online: seeOnline ? online : null,
+        last_seen: lastSeen === null ? null : new Date(lastSeen).toISOString(),
+      };
     },
 
     /**
