@@ -10,7 +10,15 @@
  * Every message the server acked must arrive (lost) and arrive once (duplicates).
  */
 import { performance } from 'node:perf_hooks';
-import { type BenchConnection, connectDevice, type Handlers, percentile, pool, sleep } from './loadgen.js';
+import {
+  type BenchConnection,
+  connectDevice,
+  type Handlers,
+  percentile,
+  pool,
+  sleep,
+  waitFor,
+} from './loadgen.js';
 import { startServerProcess } from './server-process.js';
 import { createAccounts } from './setup.js';
 
@@ -185,14 +193,6 @@ export async function runDelivery(o: DeliveryOptions) {
     return { result, extra };
   } finally {
     await server.stop();
-  }
-}
-
-async function waitFor(done: () => boolean, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!done()) {
-    if (Date.now() > deadline) throw new Error('timed out waiting for deliveries');
-    await sleep(20);
   }
 }
 

@@ -9,7 +9,15 @@
  * − deliveries received.
  */
 import { performance } from 'node:perf_hooks';
-import { type BenchConnection, connectDevice, type Handlers, percentile, pool, sleep } from './loadgen.js';
+import {
+  type BenchConnection,
+  connectDevice,
+  type Handlers,
+  percentile,
+  pool,
+  sleep,
+  waitFor,
+} from './loadgen.js';
 import { startServerProcess } from './server-process.js';
 import { createAccounts, createGroup } from './setup.js';
 
@@ -133,13 +141,5 @@ export async function runGroups(o: GroupsOptions) {
     return { result, extra };
   } finally {
     await server.stop();
-  }
-}
-
-async function waitFor(done: () => boolean, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!done()) {
-    if (Date.now() > deadline) throw new Error('timed out waiting for deliveries');
-    await sleep(20);
   }
 }

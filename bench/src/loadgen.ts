@@ -117,3 +117,12 @@ export function percentile(sorted: Float64Array | number[], p: number): number {
 }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Polls until `done` holds; throws after `timeoutMs`. */
+export async function waitFor(done: () => boolean, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!done()) {
+    if (Date.now() > deadline) throw new Error('timed out waiting for deliveries');
+    await sleep(20);
+  }
+}

@@ -5,14 +5,7 @@
 import { ParleyClient, type ReceivedMessage } from '@parley/sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../harness/server.js';
-
-const until = async (check: () => boolean, timeoutMs = 30_000) => {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 25));
-  }
-};
+import { until } from '../harness/wait.js';
 
 describe('groups through the SDK', () => {
   let server: TestServer;

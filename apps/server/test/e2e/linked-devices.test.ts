@@ -9,14 +9,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { newPhone } from '../harness/builders.js';
 import { freePort, runParley, spawnServer } from '../harness/process.js';
 import { tempDir } from '../harness/storage.js';
-
-const until = async (check: () => boolean, timeoutMs = 10_000) => {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 20));
-  }
-};
+import { until } from '../harness/wait.js';
 
 describe('linked devices', () => {
   const cleanups: (() => Promise<unknown>)[] = [];

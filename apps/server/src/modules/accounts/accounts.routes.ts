@@ -2,17 +2,10 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { errorResponse } from '../../http/schemas.js';
 import type { AccountsService, DeviceActor } from './accounts.service.js';
 
 const phoneBody = z.string().min(2).max(32).describe('E.164 phone number, e.g. +15550001111');
-const errorResponse = z.object({
-  error: z.object({
-    code: z.string(),
-    message: z.string(),
-    details: z.record(z.string(), z.unknown()).optional(),
-    request_id: z.string().optional(),
-  }),
-});
 const profile = z.object({
   account_id: z.string(),
   phone: z.string(),

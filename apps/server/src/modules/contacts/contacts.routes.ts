@@ -2,18 +2,11 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { errorResponse } from '../../http/schemas.js';
 import type { DeviceActor } from '../accounts/index.js';
 import type { ContactsService } from './contacts.service.js';
 import { MAX_HASHES_PER_REQUEST } from './contacts.service.js';
 
-const errorResponse = z.object({
-  error: z.object({
-    code: z.string(),
-    message: z.string(),
-    details: z.record(z.string(), z.unknown()).optional(),
-    request_id: z.string().optional(),
-  }),
-});
 const visibility = z.enum(['everyone', 'contacts', 'nobody']);
 const privacy = z.object({
   last_seen: visibility,

@@ -2,17 +2,10 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { errorResponse } from '../../http/schemas.js';
 import type { DeviceActor } from '../accounts/index.js';
 import type { GroupsService } from './groups.service.js';
 
-const errorResponse = z.object({
-  error: z.object({
-    code: z.string(),
-    message: z.string(),
-    details: z.record(z.string(), z.unknown()).optional(),
-    request_id: z.string().optional(),
-  }),
-});
 const group = z.object({
   group_id: z.string(),
   subject: z.string(),
