@@ -117,6 +117,22 @@ export interface MessageBodiesTable {
   expires_at: number;
 }
 
+export interface MessageMetaTable {
+  message_id: string;
+  sender_account: string;
+  /** The addressed account (1:1) or group. */
+  to_id: string;
+  sent_at: number;
+  expires_at: number;
+}
+
+export interface ReceiptsTable {
+  message_id: string;
+  account_id: string;
+  delivered_at: number;
+  read_at: number | null;
+}
+
 export interface SendsTable {
   sender_device: string;
   client_id: string;
@@ -136,5 +152,7 @@ export interface Database {
   blocks: BlocksTable;
   contacts: ContactsTable;
   reports: ReportsTable;
+  message_meta: MessageMetaTable;
+  receipts: ReceiptsTable;
   sends: SendsTable;
 }

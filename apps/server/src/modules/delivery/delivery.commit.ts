@@ -36,6 +36,14 @@ export interface CommitStore {
     groupId: string,
   ): Promise<{ account_id: string; role: string; device_id: string | null }[]>;
   insertBody(row: { message_id: string; payload: string; expires_at: number }): Promise<void>;
+  /** Who sent a message to which account or group, kept 30 days for receipts. */
+  insertMeta(row: {
+    message_id: string;
+    sender_account: string;
+    to_id: string;
+    sent_at: number;
+    expires_at: number;
+  }): Promise<void>;
   /** Of these [blocker, blocked] pairs, the ones where the first blocked the second. */
   findBlocks(pairs: [blocker: string, blocked: string][]): Promise<Set<string>>;
 }
@@ -108,6 +116,7 @@ export async function commitBatch(
         lockGroup: (groupId) => repo.lockGroup(tx, groupId),
         findGroupMembers: (groupId) => repo.findGroupMembers(tx, groupId),
         insertBody: (row) => repo.insertBody(tx, row),
+        insertMeta: (row) => repo.insertMeta(tx, row),
         findBlocks: (pairs) => repo.findBlocks(tx, pairs),
       },
       input,
@@ -156,7 +165,9 @@ export async function commitWith(
   }
 
   // Who gets each send, and under which chat; a group message stores its payload once.
-  const resolve = (item: CommitItem): { targets: [string, string][]; body: boolean } | CommitOutcome => {
+  const resolve = (
+    item: CommitItem,
+  ): { targets: [string, string][]; body: boolean; toId: string } | CommitOutcome => {
     const r = item.recipient;
     if ('groupId' in r) {
       const group = groups.get(r.groupId);
@@ -170,7 +181,7 @@ export async function commitWith(
       const targets = group.devices
         .filter((d) => d !== item.senderDevice)
         .map((d): [string, string] => [d, r.groupId]);
-      return { targets, body: true };
+      return { targets, body: true, toId: r.groupId };
     }
     const account = 'phone' in r ? recipients.byPhone.get(r.phone) : recipients.byId.get(r.accountId);
     if (!account)
@@ -184,11 +195,15 @@ export async function commitWith(
     const blocked = blocks.has(`${account.accountId}\u0000${item.senderAccount}`);
     const theirs = blocked ? [] : account.devices.map((d): [string, string] => [d, item.senderAccount]);
     const all = account.accountId === item.senderAccount ? own : [...theirs, ...own];
-    return { targets: all.filter(([device]) => device !== item.senderDevice), body: false };
+    return {
+      targets: all.filter(([device]) => device !== item.senderDevice),
+      body: false,
+      toId: account.accountId,
+    };
   };
 
   // One candidate per idempotency key; later items with the same key answer like a retry.
-  type Candidate = { index: number; targets: [string, string][]; body: boolean };
+  type Candidate = { index: number; targets: [string, string][]; body: boolean; toId: string };
   const candidates = new Map<string, Candidate>();
   const repeats: { index: number; key: string }[] = [];
   for (const [index, item] of items.entries()) {
@@ -238,8 +253,15 @@ export async function commitWith(
   const envelopes: EnvelopeRow[] = [];
   const createdRefs: [number, string, number, string][] = [];
   const byKey = new Map<string, { message_id: string; sent_at: number }>();
-  for (const { index, targets, body } of created) {
+  for (const { index, targets, body, toId } of created) {
     const item = items[index] as CommitItem;
+    await repo.insertMeta({
+      message_id: item.messageId,
+      sender_account: item.senderAccount,
+      to_id: toId,
+      sent_at: now,
+      expires_at: now + ttlMs,
+    });
     if (body)
       await repo.insertBody({ message_id: item.messageId, payload: item.payload, expires_at: now + ttlMs });
     for (const [device, chatId] of targets) {

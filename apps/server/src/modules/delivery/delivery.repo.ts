@@ -167,6 +167,13 @@ export function createDeliveryRepo() {
         .execute();
     },
 
+    async insertMeta(
+      tx: Executor,
+      row: { message_id: string; sender_account: string; to_id: string; sent_at: number; expires_at: number },
+    ): Promise<void> {
+      await tx.insertInto('message_meta').values(row).execute();
+    },
+
     async findBlocks(tx: Executor, pairs: [string, string][]): Promise<Set<string>> {
       const out = new Set<string>();
       for (const part of chunks(pairs, KEY_CHUNK)) {
@@ -239,6 +246,14 @@ export function createDeliveryRepo() {
     },
 
     /** Forgets idempotency keys older than `before` (a retry that late is a new message). */
+    /** Deletes message metadata and receipts of messages past their 30 days. */
+    async deleteExpiredMeta(tx: Executor, now: number): Promise<number> {
+      const old = tx.selectFrom('message_meta').select('message_id').where('expires_at', '<', now);
+      await tx.deleteFrom('receipts').where('message_id', 'in', old).execute();
+      const result = await tx.deleteFrom('message_meta').where('expires_at', '<', now).executeTakeFirst();
+      return Number(result.numDeletedRows);
+    },
+
     /** Deletes stored group-message and event bodies whose envelopes have all expired. */
     async deleteExpiredBodies(tx: Executor, now: number): Promise<number> {
       const result = await tx.deleteFrom('message_bodies').where('expires_at', '<', now).executeTakeFirst();

@@ -259,7 +259,7 @@ export function createDeliveryService(deps: DeliveryServiceDeps) {
     },
 
     /** Deletes expired envelopes and idempotency keys, in bounded steps. */
-    async expire(): Promise<{ envelopes: number; sendKeys: number; bodies: number }> {
+    async expire(): Promise<{ envelopes: number; sendKeys: number; bodies: number; meta: number }> {
       const now = clock.now();
       let envelopes = 0;
       for (;;) {
@@ -270,7 +270,8 @@ export function createDeliveryService(deps: DeliveryServiceDeps) {
       const sendKeys = await repo.deleteOldSendKeys(db.kysely, now - ENVELOPE_TTL_MS);
       // A body expires with the envelopes that point at it (same 30 days from the same send).
       const bodies = await repo.deleteExpiredBodies(db.kysely, now);
-      return { envelopes, sendKeys, bodies };
+      const meta = await repo.deleteExpiredMeta(db.kysely, now);
+      return { envelopes, sendKeys, bodies, meta };
     },
 
     async countQueued(): Promise<number> {

@@ -45,6 +45,9 @@ export function createSqliteCommitStore(database: SQLite.Database): CommitStore 
       'select m.account_id, m.role, d.id as device_id from group_members m ' +
         'left join devices d on d.account_id = m.account_id where m.group_id = ?',
     ),
+    insertMeta: database.prepare<[string, string, string, number, number]>(
+      'insert into message_meta (message_id, sender_account, to_id, sent_at, expires_at) values (?, ?, ?, ?, ?)',
+    ),
     isBlocked: database.prepare<[string, string], { one: number }>(
       'select 1 as one from blocks where account_id = ? and blocked_id = ?',
     ),
@@ -107,6 +110,9 @@ export function createSqliteCommitStore(database: SQLite.Database): CommitStore 
     },
     async findGroupMembers(groupId) {
       return q.groupMembers.all(groupId);
+    },
+    async insertMeta(row) {
+      q.insertMeta.run(row.message_id, row.sender_account, row.to_id, row.sent_at, row.expires_at);
     },
     async findBlocks(pairs) {
       const out = new Set<string>();
