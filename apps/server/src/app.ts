@@ -15,6 +15,7 @@ import {
   createWorkerCommitExecutor,
 } from './modules/delivery/index.js';
 import { createGroupsModule } from './modules/groups/index.js';
+import { createReceiptsModule } from './modules/receipts/index.js';
 import { createMemoryBus } from './platform/bus.js';
 import { type Clock, systemClock } from './platform/clock.js';
 import { openDb } from './platform/db.js';
@@ -117,17 +118,15 @@ export function createModules(p: Platform) {
       p.metrics.commitDuration.observe(seconds);
     },
   });
-  const groups = createGroupsModule({
-    db: p.db,
-    clock: p.clock,
-    ids: p.ids,
-    events: createEventWriter({ bus: p.bus, clock: p.clock, ids: p.ids }),
-  });
+  const events = createEventWriter({ bus: p.bus, clock: p.clock, ids: p.ids });
+  const groups = createGroupsModule({ db: p.db, clock: p.clock, ids: p.ids, events });
+  const receipts = createReceiptsModule({ db: p.db, clock: p.clock, events });
   return {
     accounts: accounts.service,
     delivery: delivery.service,
     groups: groups.service,
     contacts: contacts.service,
+    receipts: receipts.service,
   };
 }
 
@@ -169,6 +168,7 @@ export async function startRoles(p: Platform, modules: Modules, roles: Role[]): 
         accounts: modules.accounts,
         delivery: modules.delivery,
         contacts: modules.contacts,
+        receipts: modules.receipts,
         presence: p.presence,
         bus: p.bus,
         clock: p.clock,
@@ -191,6 +191,7 @@ export async function startRoles(p: Platform, modules: Modules, roles: Role[]): 
     accounts: modules.accounts,
     groups: modules.groups,
     contacts: modules.contacts,
+    receipts: modules.receipts,
     pingStorage: () => p.db.ping(),
     trustProxy: config.trustProxy,
     version: VERSION,

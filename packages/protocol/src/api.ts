@@ -96,3 +96,10 @@ export interface PresenceView {
   /** ISO time the account was last connected; null while online, hidden or never. */
   last_seen: string | null;
 }
+
+/** Who has received and read a message (for its sender). */
+export interface MessageReceiptsView {
+  message_id: string;
+  delivered: { account_id: string; at: string }[];
+  read: { account_id: string; at: string }[];
+}

@@ -121,6 +121,11 @@ export const ERROR_CODES = {
     retryable: false,
     description: 'A group has at most 1,024 members. `details.max_members` says so. Nothing changed.',
   },
+  MESSAGE_NOT_FOUND: {
+    status: 404,
+    retryable: false,
+    description: 'No message of yours has this id, or it is older than 30 days.',
+  },
   PAYLOAD_TOO_LARGE: {
     status: 413,
     retryable: false,

@@ -79,6 +79,13 @@ export const presenceFrame = z.object({
   to: z.string().min(2).max(64),
 });
 
+/** Delivered or read receipts for messages this device received (up to 256 ids). */
+export const receiptFrame = z.object({
+  op: z.literal('receipt'),
+  type: z.enum(['delivered', 'read']),
+  message_ids: z.array(z.string().min(1).max(64)).min(1).max(256),
+});
+
 export const clientFrame = z.discriminatedUnion('op', [
   helloFrame,
   sendFrame,
@@ -86,8 +93,9 @@ export const clientFrame = z.discriminatedUnion('op', [
   pingFrame,
   typingFrame,
   presenceFrame,
+  receiptFrame,
 ]);
-export const CLIENT_OPS = ['hello', 'send', 'ack', 'ping', 'typing', 'presence'] as const;
+export const CLIENT_OPS = ['hello', 'send', 'ack', 'ping', 'typing', 'presence', 'receipt'] as const;
 
 export type HelloFrame = z.infer<typeof helloFrame>;
 export type SendFrame = z.infer<typeof sendFrame>;

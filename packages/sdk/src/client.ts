@@ -128,6 +128,19 @@ export class ParleyClient {
   }
 
   /**
+   * Reports that messages you received were delivered or read; their senders' devices get a
+   * `receipt` system event. Best effort: returns false when not connected (send again later).
+   */
+  sendReceipt(type: 'delivered' | 'read', messageIds: string[]): boolean {
+    return this.#sendWelcomed({ op: 'receipt', type, message_ids: messageIds });
+  }
+
+  /** Who has received and read a message you sent. */
+  messageReceipts(messageId: string) {
+    return this.#api.messageReceipts(messageId);
+  }
+
+  /**
    * Asks for an account's online status and last seen now and on every change, reported on
    * `on('presence', …)`, for as long as this connection lasts (call again after a reconnect).
    * Returns false when not connected.

@@ -8,6 +8,7 @@ import type {
   GroupView,
   LinkCodeResponse,
   LinkDeviceResponse,
+  MessageReceiptsView,
   PresenceView,
   PrivacySettings,
   ProfileView,
@@ -155,6 +156,8 @@ export function createAccountApi(http: Pick<Http, 'request'>) {
       http.request<LogoutResponse>('DELETE', `/devices/${encodeURIComponent(deviceId)}`),
     logout: () => http.request<LogoutResponse>('POST', '/auth/logout'),
     groups: createGroupsApi(http),
+    messageReceipts: (messageId: string) =>
+      http.request<MessageReceiptsView>('GET', `/messages/${encodeURIComponent(messageId)}/receipts`),
     contacts: createContactsApi(http),
     logoutAll: () => http.request<LogoutResponse>('POST', '/auth/logout-all'),
   };

@@ -28,6 +28,7 @@ import {
   PROTOCOL_VERSION,
   pingFrame,
   presenceFrame,
+  receiptFrame,
   type ServerFrame,
   sendFrame,
   typingFrame,
@@ -181,6 +182,17 @@ export class DeviceConnection {
           this.ctx.delivery.typing(actor, typing.to, typing.state).catch((e: unknown) => {
             if (isAppError(e)) this.error(e.code, e.message);
             else this.ctx.logger.error({ err: e }, 'typing failed');
+          });
+        }
+        return;
+      }
+      case 'receipt': {
+        const receipt = this.parse(receiptFrame, frame, undefined);
+        const actor = this.actor;
+        if (receipt && actor) {
+          this.ctx.receipts.record(actor, receipt.type, receipt.message_ids).catch((e: unknown) => {
+            if (isAppError(e)) this.error(e.code, e.message);
+            else this.ctx.logger.error({ err: e }, 'receipt failed');
           });
         }
         return;

@@ -11,6 +11,7 @@ import type { AccountsService, DeviceRevokedEvent } from '../modules/accounts/in
 import { DEVICE_REVOKED_EVENT } from '../modules/accounts/index.js';
 import type { ContactsService } from '../modules/contacts/index.js';
 import type { DeliveryService, EnvelopeRow } from '../modules/delivery/index.js';
+import type { ReceiptsService } from '../modules/receipts/index.js';
 import type { Bus } from '../platform/bus.js';
 import type { Clock } from '../platform/clock.js';
 import type { Logger } from '../platform/logger.js';
@@ -35,6 +36,7 @@ export interface GatewayDeps {
   accounts: Pick<AccountsService, 'authenticate' | 'touchDevices'>;
   delivery: Pick<DeliveryService, 'send' | 'ack' | 'readQueue' | 'lastSeq' | 'typing'>;
   contacts: Pick<ContactsService, 'presence'>;
+  receipts: Pick<ReceiptsService, 'record'>;
   presence: Pick<PresenceRegistry, 'connected' | 'disconnected'>;
   bus: Bus;
   clock: Clock;

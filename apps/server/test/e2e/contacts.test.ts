@@ -149,3 +149,47 @@ describe('presence', () => {
     expect(updates[2]).toMatchObject({ online: false, lastSeen: expect.any(String) });
   });
 });
+
+describe('receipts through the SDK', () => {
+  let server: TestServer;
+  const clients: ParleyClient[] = [];
+  beforeAll(async () => {
+    server = await startTestServer();
+  });
+  afterAll(async () => {
+    await Promise.all(clients.map((c) => c.close()));
+    await server?.close();
+  });
+
+  it('a read receipt reaches the sender as an event, and the sender can ask who read', async () => {
+    const [a, b] = [await server.newPerson(), await server.newPerson()];
+    const make = async (token: string) => {
+      const client = new ParleyClient({ baseUrl: server.url, token });
+      const inbox: ReceivedMessage[] = [];
+      client.onMessage((m) => {
+        inbox.push(m);
+      });
+      client.on('error', () => {});
+      clients.push(client);
+      await client.connect();
+      await client.whenSynced();
+      return { client, inbox };
+    };
+    const alice = await make(a.token);
+    const bob = await make(b.token);
+    const sent = await alice.client.sendText(b.phone, 'read me');
+    const deadline = Date.now() + 5000;
+    while (bob.inbox.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    expect(bob.client.sendReceipt('read', [bob.inbox[0]?.messageId ?? ''])).toBe(true);
+    while (alice.inbox.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    expect(alice.inbox[0]).toMatchObject({
+      kind: 'event',
+      chatId: b.account_id,
+      event: { type: 'receipt', receipt: 'delivered', message_ids: [sent.messageId], by: b.account_id },
+    });
+    while (alice.inbox.length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    expect(alice.inbox[1]?.event).toMatchObject({ receipt: 'read' });
+    const who = await alice.client.messageReceipts(sent.messageId);
+    expect(who.read.map((r) => r.account_id)).toEqual([b.account_id]);
+  });
+});

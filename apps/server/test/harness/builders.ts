@@ -12,6 +12,7 @@ import {
   type DeviceEvent,
 } from '../../src/modules/delivery/index.js';
 import { createGroupsModule } from '../../src/modules/groups/index.js';
+import { createReceiptsModule } from '../../src/modules/receipts/index.js';
 import { createMemoryBus } from '../../src/platform/bus.js';
 import { createManualClock } from '../../src/platform/clock.js';
 import { createIds } from '../../src/platform/ids.js';
@@ -81,12 +82,9 @@ export function createTestContext(storage: StorageContext, options: TestContextO
     : undefined;
   const delivery = createDeliveryModule({ db: storage.db, clock, ids, bus, logger, executor });
   open.push(delivery.service);
-  const groups = createGroupsModule({
-    db: storage.db,
-    clock,
-    ids,
-    events: createEventWriter({ bus, clock, ids }),
-  });
+  const eventWriter = createEventWriter({ bus, clock, ids });
+  const groups = createGroupsModule({ db: storage.db, clock, ids, events: eventWriter });
+  const receipts = createReceiptsModule({ db: storage.db, clock, events: eventWriter });
   const events: { channel: string; event: DeviceEvent }[] = [];
 
   return {
@@ -99,6 +97,7 @@ export function createTestContext(storage: StorageContext, options: TestContextO
     delivery: delivery.service,
     groups: groups.service,
     contacts: contacts.service,
+    receipts: receipts.service,
     presence,
     events,
     /** Records every event published on a device's channel. */
