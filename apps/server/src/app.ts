@@ -178,7 +178,6 @@ export async function startRoles(p: Platform, modules: Modules, roles: Role[]): 
           heartbeatMs: config.heartbeatMs,
           framesPerSecond: config.wsFramesPerSecond,
           window: config.wsWindow,
-          trustProxy: config.trustProxy,
         },
       })
     : undefined;

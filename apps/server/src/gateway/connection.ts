@@ -14,7 +14,6 @@
  * A class rather than a factory closure: tens of thousands exist at once and sharing methods
  * through the prototype keeps each idle connection to a few hundred bytes.
  */
-import type { IncomingMessage } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import type { Duplex } from 'node:stream';
 import {
@@ -91,7 +90,6 @@ export class DeviceConnection {
     /** The TCP socket under ws, corked per tick so that frames written together leave together. */
     private readonly socket: Duplex,
     readonly id: string,
-    readonly ip: string,
   ) {
     this.openedAt = ctx.clock.now();
     this.refilledAt = this.openedAt;
@@ -105,12 +103,6 @@ export class DeviceConnection {
       if (this.mode === 'catchup') this.pump();
     });
     ws.on('error', (e) => ctx.logger.debug({ err: e, connection: id }, 'websocket error'));
-  }
-
-  static remoteAddress(request: IncomingMessage, trustProxy: boolean): string {
-    const forwarded = trustProxy ? request.headers['x-forwarded-for'] : undefined;
-    const first = typeof forwarded === 'string' ? forwarded.split(',')[0]?.trim() : undefined;
-    return first || request.socket.remoteAddress || 'unknown';
   }
 
   // ---- frames in ----

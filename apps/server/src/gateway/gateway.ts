@@ -29,7 +29,6 @@ export interface GatewayConfig {
   heartbeatMs: number;
   framesPerSecond: number;
   window: number;
-  trustProxy: boolean;
 }
 
 export interface GatewayDeps {
@@ -150,13 +149,7 @@ export function createGateway(deps: GatewayDeps) {
         return;
       }
       wss.handleUpgrade(request, socket, head, (ws) => {
-        const connection = new DeviceConnection(
-          ctx,
-          ws,
-          socket,
-          `c${(nextId++).toString(36)}`,
-          DeviceConnection.remoteAddress(request, deps.config.trustProxy),
-        );
+        const connection = new DeviceConnection(ctx, ws, socket, `c${(nextId++).toString(36)}`);
         all.add(connection);
       });
     },

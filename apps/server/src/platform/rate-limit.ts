@@ -3,6 +3,7 @@
  * memory (one process); the cluster mode shares them through Redis.
  */
 import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
+import { AppError } from '../errors.js';
 
 export interface RateLimitRule {
   /** How many hits are allowed per window. */
@@ -35,3 +36,18 @@ export const createMemoryRateLimiter: RateLimiterFactory = (name, rule) => {
     },
   };
 };
+
+/** Counts `points` hits on key, or throws RATE_LIMITED ("Too many <what>") with retry_after_ms. */
+export async function enforceLimit(
+  limiter: RateLimiter,
+  key: string,
+  what: string,
+  points = 1,
+): Promise<void> {
+  const waitMs = await limiter.hit(key, points);
+  if (waitMs > 0) {
+    throw new AppError('RATE_LIMITED', `Too many ${what}; try again in ${Math.ceil(waitMs / 1000)} s.`, {
+      retry_after_ms: waitMs,
+    });
+  }
+}

@@ -1,31 +1,23 @@
-/** Contacts and privacy through the SDK on a real server: discovery by hash, block, privacy. */
-import { ParleyClient, type ReceivedMessage } from '@parley/sdk';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+/**
+ * Contacts, privacy, typing, presence and receipts through the SDK on a real server.
+ */
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { createSdkPool } from '../harness/sdk.js';
 import { startTestServer, type TestServer } from '../harness/server.js';
+import { until } from '../harness/wait.js';
 
-describe('contacts through the SDK', () => {
+describe('contacts, privacy, typing, presence and receipts through the SDK', () => {
   let server: TestServer;
-  const clients: ParleyClient[] = [];
+  const sdk = createSdkPool(() => server.url);
   beforeAll(async () => {
     server = await startTestServer();
   });
+  afterEach(() => sdk.closeAll());
   afterAll(async () => {
-    await Promise.all(clients.map((c) => c.close()));
     await server?.close();
   });
 
-  async function connect(token: string) {
-    const client = new ParleyClient({ baseUrl: server.url, token });
-    const inbox: ReceivedMessage[] = [];
-    client.onMessage((m) => {
-      inbox.push(m);
-    });
-    client.on('error', () => {});
-    clients.push(client);
-    await client.connect();
-    await client.whenSynced();
-    return { client, inbox };
-  }
+  const settle = () => new Promise((r) => setTimeout(r, 150));
 
   it('discovers contacts by hash, blocks silently, and applies privacy to profiles', async () => {
     const [a, b, m] = [
@@ -33,9 +25,9 @@ describe('contacts through the SDK', () => {
       await server.newPerson('Bob'),
       await server.newPerson('Mallory'),
     ];
-    const alice = await connect(a.token);
-    const bob = await connect(b.token);
-    const mallory = await connect(m.token);
+    const alice = await sdk.connect(a.token, { synced: true });
+    const bob = await sdk.connect(b.token, { synced: true });
+    const mallory = await sdk.connect(m.token, { synced: true });
 
     expect(await alice.client.contacts.discover([b.phone, '+15559999994'])).toEqual([
       { phone: b.phone, account_id: b.account_id },
@@ -49,43 +41,16 @@ describe('contacts through the SDK', () => {
     const silent = await mallory.client.sendText(a.phone, 'you there?');
     expect(silent.duplicate).toBe(false);
     await bob.client.sendText(a.phone, 'hi');
-    const deadline = Date.now() + 5000;
-    while (!alice.inbox.some((x) => x.text === 'hi') && Date.now() < deadline)
-      await new Promise((r) => setTimeout(r, 20));
+    await until(() => alice.inbox.some((x) => x.text === 'hi'), 5000);
     expect(alice.inbox.map((x) => x.text)).toEqual(['hi']);
     expect((await alice.client.contacts.listBlocked()).map((x) => x.account_id)).toEqual([m.account_id]);
   });
-});
 
-describe('typing indicators', () => {
-  let server: TestServer;
-  const clients: ParleyClient[] = [];
-  beforeAll(async () => {
-    server = await startTestServer();
-  });
-  afterAll(async () => {
-    await Promise.all(clients.map((c) => c.close()));
-    await server?.close();
-  });
-
-  async function connect(token: string) {
-    const client = new ParleyClient({ baseUrl: server.url, token });
-    const typing: { chatId: string; fromAccount: string; state: string }[] = [];
-    client.on('typing', (t) => typing.push(t));
-    client.on('error', () => {});
-    clients.push(client);
-    await client.connect();
-    await client.whenSynced();
-    return { client, typing };
-  }
-
-  const settle = () => new Promise((r) => setTimeout(r, 150));
-
-  it('reach the other person’s and group members’ connected devices, never stored, never past a block', async () => {
+  it('typing reaches the other person’s and group members’ connected devices, never stored, never past a block', async () => {
     const [a, b, c] = [await server.newPerson(), await server.newPerson(), await server.newPerson()];
-    const alice = await connect(a.token);
-    const bob = await connect(b.token);
-    const carol = await connect(c.token);
+    const alice = await sdk.connect(a.token, { synced: true });
+    const bob = await sdk.connect(b.token, { synced: true });
+    const carol = await sdk.connect(c.token, { synced: true });
 
     expect(alice.client.sendTyping(b.phone, 'composing')).toBe(true);
     await settle();
@@ -109,85 +74,38 @@ describe('typing indicators', () => {
     const queued = await server.modules.delivery.readQueue(b.device_id, 0, 100);
     expect(queued.every((e) => e.kind === 'event')).toBe(true);
   });
-});
 
-describe('presence', () => {
-  let server: TestServer;
-  const clients: ParleyClient[] = [];
-  beforeAll(async () => {
-    server = await startTestServer();
-  });
-  afterAll(async () => {
-    await Promise.all(clients.map((c) => c.close()));
-    await server?.close();
-  });
-
-  it('a watcher sees an account come online and go offline with its last seen', async () => {
+  it('a presence watcher sees an account come online and go offline with its last seen', async () => {
     const [a, b] = [await server.newPerson(), await server.newPerson()];
-    const watcher = new ParleyClient({ baseUrl: server.url, token: a.token });
-    const updates: { accountId: string; online: boolean | null; lastSeen: string | null }[] = [];
-    watcher.on('presence', (p) => updates.push(p));
-    watcher.on('error', () => {});
-    clients.push(watcher);
-    await watcher.connect();
-    expect(watcher.watchPresence(b.phone)).toBe(true);
-    const until = async (check: () => boolean) => {
-      const deadline = Date.now() + 5000;
-      while (!check() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-    };
-    await until(() => updates.length === 1);
+    const watcher = await sdk.connect(a.token);
+    const updates = watcher.presence;
+    expect(watcher.client.watchPresence(b.phone)).toBe(true);
+    await until(() => updates.length === 1, 5000);
     expect(updates[0]).toEqual({ accountId: b.account_id, online: false, lastSeen: null });
 
-    const bob = new ParleyClient({ baseUrl: server.url, token: b.token });
-    bob.on('error', () => {});
-    await bob.connect();
-    await until(() => updates.length === 2);
+    const bob = await sdk.connect(b.token);
+    await until(() => updates.length === 2, 5000);
     expect(updates[1]).toMatchObject({ online: true, lastSeen: null });
-    expect(await watcher.contacts.presence(b.account_id)).toMatchObject({ online: true });
-    await bob.close();
-    await until(() => updates.length === 3);
+    expect(await watcher.client.contacts.presence(b.account_id)).toMatchObject({ online: true });
+    await bob.client.close();
+    await until(() => updates.length === 3, 5000);
     expect(updates[2]).toMatchObject({ online: false, lastSeen: expect.any(String) });
-  });
-});
-
-describe('receipts through the SDK', () => {
-  let server: TestServer;
-  const clients: ParleyClient[] = [];
-  beforeAll(async () => {
-    server = await startTestServer();
-  });
-  afterAll(async () => {
-    await Promise.all(clients.map((c) => c.close()));
-    await server?.close();
   });
 
   it('a read receipt reaches the sender as an event, and the sender can ask who read', async () => {
     const [a, b] = [await server.newPerson(), await server.newPerson()];
-    const make = async (token: string) => {
-      const client = new ParleyClient({ baseUrl: server.url, token });
-      const inbox: ReceivedMessage[] = [];
-      client.onMessage((m) => {
-        inbox.push(m);
-      });
-      client.on('error', () => {});
-      clients.push(client);
-      await client.connect();
-      await client.whenSynced();
-      return { client, inbox };
-    };
-    const alice = await make(a.token);
-    const bob = await make(b.token);
+    const alice = await sdk.connect(a.token, { synced: true });
+    const bob = await sdk.connect(b.token, { synced: true });
     const sent = await alice.client.sendText(b.phone, 'read me');
-    const deadline = Date.now() + 5000;
-    while (bob.inbox.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    await until(() => bob.inbox.length > 0, 5000);
     expect(bob.client.sendReceipt('read', [bob.inbox[0]?.messageId ?? ''])).toBe(true);
-    while (alice.inbox.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    await until(() => alice.inbox.length > 0, 5000);
     expect(alice.inbox[0]).toMatchObject({
       kind: 'event',
       chatId: b.account_id,
       event: { type: 'receipt', receipt: 'delivered', message_ids: [sent.messageId], by: b.account_id },
     });
-    while (alice.inbox.length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    await until(() => alice.inbox.length >= 2, 5000);
     expect(alice.inbox[1]?.event).toMatchObject({ receipt: 'read' });
     const who = await alice.client.messageReceipts(sent.messageId);
     expect(who.read.map((r) => r.account_id)).toEqual([b.account_id]);

@@ -2,37 +2,23 @@
  * Groups through real SDK clients on real sockets: a 1,024-member group with every member
  * connected, membership changing while messages flow, and the documented refusals.
  */
-import { ParleyClient, type ReceivedMessage } from '@parley/sdk';
+import type { ReceivedMessage } from '@parley/sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createSdkPool } from '../harness/sdk.js';
 import { startTestServer, type TestServer } from '../harness/server.js';
 import { until } from '../harness/wait.js';
 
 describe('groups through the SDK', () => {
   let server: TestServer;
-  const clients: ParleyClient[] = [];
+  const sdk = createSdkPool(() => server.url);
+  const connect = (token: string) => sdk.connect(token);
   beforeAll(async () => {
     server = await startTestServer();
   });
   afterAll(async () => {
-    await Promise.all(clients.map((c) => c.close()));
+    await sdk.closeAll();
     await server?.close();
   });
-
-  async function connect(token: string) {
-    const client = new ParleyClient({
-      baseUrl: server.url,
-      token,
-      reconnect: { minDelayMs: 50, maxDelayMs: 500 },
-    });
-    const inbox: ReceivedMessage[] = [];
-    client.onMessage((m) => {
-      inbox.push(m);
-    });
-    client.on('error', () => {});
-    clients.push(client);
-    await client.connect();
-    return { client, inbox };
-  }
 
   it('a 1,024-member group: every member device gets every message once, in order; joins and leaves mid-flow', async () => {
     const people = [];

@@ -18,7 +18,7 @@ import type { Clock } from '../../platform/clock.js';
 import type { Db } from '../../platform/db.js';
 import { hashToken, type Ids } from '../../platform/ids.js';
 import type { Logger } from '../../platform/logger.js';
-import type { RateLimiterFactory } from '../../platform/rate-limit.js';
+import { enforceLimit, type RateLimiterFactory } from '../../platform/rate-limit.js';
 import type { CodeSender } from '../../platform/sms.js';
 import { canLinkDevices, canLogOut } from './accounts.policy.js';
 import { presentDevice, presentProfile } from './accounts.present.js';
@@ -94,15 +94,6 @@ export function createAccountsService(deps: AccountsServiceDeps) {
     return phone;
   }
 
-  async function enforce(limiter: { hit(key: string): Promise<number> }, key: string, what: string) {
-    const waitMs = await limiter.hit(key);
-    if (waitMs > 0) {
-      throw new AppError('RATE_LIMITED', `Too many ${what}; try again in ${Math.ceil(waitMs / 1000)} s.`, {
-        retry_after_ms: waitMs,
-      });
-    }
-  }
-
   /**
    * Creates a device inside tx and returns its token (shown once). A new primary replaces the
    * old one (signing in by phone code moves the account to the new device); a companion needs
@@ -159,9 +150,9 @@ export function createAccountsService(deps: AccountsServiceDeps) {
   return {
     async requestCode(actor: AnonymousActor, input: { phone: string }): Promise<RequestCodeResponse> {
       const phone = requirePhone(input.phone);
-      await enforce(limits.codesPerAddress, actor.ip, 'code requests from this address');
-      await enforce(limits.resendPerPhone, phone, 'code requests for this number');
-      await enforce(limits.codesPerPhone, phone, 'code requests for this number');
+      await enforceLimit(limits.codesPerAddress, actor.ip, 'code requests from this address');
+      await enforceLimit(limits.resendPerPhone, phone, 'code requests for this number');
+      await enforceLimit(limits.codesPerPhone, phone, 'code requests for this number');
       const code = ids.newCode(CODE_DIGITS);
       const now = clock.now();
       await repo.upsertCode({
@@ -186,7 +177,7 @@ export function createAccountsService(deps: AccountsServiceDeps) {
       input: { phone: string; code: string; device_name?: string | undefined },
     ): Promise<VerifyCodeResponse> {
       const phone = requirePhone(input.phone);
-      await enforce(limits.verifyPerAddress, actor.ip, 'verification attempts from this address');
+      await enforceLimit(limits.verifyPerAddress, actor.ip, 'verification attempts from this address');
       const live = await repo.findCode(phone);
       if (!live || live.expires_at <= clock.now()) {
         throw new AppError('CODE_EXPIRED', 'No live code for this number; request a new one.');
@@ -286,7 +277,7 @@ export function createAccountsService(deps: AccountsServiceDeps) {
       if (!canLinkDevices(actor)) {
         throw new AppError('FORBIDDEN', 'Only the primary device can link other devices.');
       }
-      await enforce(limits.linkCodesPerAccount, actor.accountId, 'link codes for this account');
+      await enforceLimit(limits.linkCodesPerAccount, actor.accountId, 'link codes for this account');
       const devices = await repo.listDevices(actor.accountId);
       if (devices.filter((d) => d.role === 'companion').length >= MAX_COMPANIONS) {
         throw new AppError(
@@ -313,7 +304,7 @@ export function createAccountsService(deps: AccountsServiceDeps) {
       actor: AnonymousActor,
       input: { code: string; device_name?: string | undefined },
     ): Promise<LinkDeviceResponse> {
-      await enforce(limits.verifyPerAddress, actor.ip, 'link attempts from this address');
+      await enforceLimit(limits.verifyPerAddress, actor.ip, 'link attempts from this address');
       const raw = input.code.startsWith('parley:link:')
         ? input.code.slice('parley:link:'.length)
         : input.code;

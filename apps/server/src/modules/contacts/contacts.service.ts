@@ -10,7 +10,7 @@ import type { Clock } from '../../platform/clock.js';
 import type { Db } from '../../platform/db.js';
 import type { Ids } from '../../platform/ids.js';
 import type { PresenceRegistry } from '../../platform/presence.js';
-import type { RateLimiterFactory } from '../../platform/rate-limit.js';
+import { enforceLimit, type RateLimiterFactory } from '../../platform/rate-limit.js';
 import type { Visibility } from '../../platform/schema.js';
 import type { DeviceActor } from '../accounts/index.js';
 import { normalizePhone } from '../accounts/index.js';
@@ -50,19 +50,6 @@ export function createContactsService(deps: ContactsServiceDeps) {
     reports: deps.rateLimiter('reports', { points: 50, windowSeconds: 24 * 3600 }),
   };
 
-  async function enforce(
-    limiter: { hit(key: string, points?: number): Promise<number> },
-    key: string,
-    points = 1,
-  ) {
-    const waitMs = await limiter.hit(key, points);
-    if (waitMs > 0) {
-      throw new AppError('RATE_LIMITED', `Too many requests; try again in ${Math.ceil(waitMs / 1000)} s.`, {
-        retry_after_ms: waitMs,
-      });
-    }
-  }
-
   async function requireAccount(idOrPhone: string) {
     const key = idOrPhone.startsWith('acc_') ? { id: idOrPhone } : { phone: normalizePhone(idOrPhone) ?? '' };
     const account = await repo.findAccount(key);
@@ -79,8 +66,13 @@ export function createContactsService(deps: ContactsServiceDeps) {
           max_hashes: MAX_HASHES_PER_REQUEST,
         });
       }
-      await enforce(limits.discoverRequests, actor.accountId);
-      await enforce(limits.discoverHashes, actor.accountId, Math.max(1, unique.length));
+      await enforceLimit(limits.discoverRequests, actor.accountId, 'discovery requests today');
+      await enforceLimit(
+        limits.discoverHashes,
+        actor.accountId,
+        'numbers looked up today',
+        Math.max(1, unique.length),
+      );
       const found = (await repo.accountsByHash(unique)).filter((a) => a.id !== actor.accountId);
       await db.kysely.transaction().execute((tx) =>
         repo.addContacts(
@@ -140,7 +132,7 @@ export function createContactsService(deps: ContactsServiceDeps) {
       actor: DeviceActor,
       input: { account: string; reason?: string | undefined; block?: boolean | undefined },
     ): Promise<{ report_id: string; blocked: boolean }> {
-      await enforce(limits.reports, actor.accountId);
+      await enforceLimit(limits.reports, actor.accountId, 'reports today');
       const account = await requireAccount(input.account);
       const reportId = ids.newId('rep');
       await repo.insertReport({
