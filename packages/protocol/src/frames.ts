@@ -44,13 +44,36 @@ export const helloFrame = z.object({
   v: z.literal(PROTOCOL_VERSION).optional(),
 });
 
+/** Most media one message may carry (an album). */
+export const MAX_MEDIA_PER_MESSAGE = 10;
+
+const messageRef = z.string().min(1).max(64);
+
+export const SEND_KINDS = ['message', 'reaction', 'edit', 'delete'] as const;
+export type SendKind = (typeof SEND_KINDS)[number];
+
 export const sendFrame = z.object({
   op: z.literal('send'),
   /** Client message id: a retry with the same id never creates a second message. */
   id: clientMessageId,
-  /** Recipient: an E.164 phone number or an account id (`acc_…`). */
+  /** Recipient: an E.164 phone number, an account id (`acc_…`) or a group id (`grp_…`). */
   to: z.string().min(2).max(64),
   payload,
+  /**
+   * `message` (default), or an act on the earlier message `ref` of the same chat: `reaction`
+   * (the payload holds the reaction; an empty payload removes it), `edit` (the payload is the
+   * new content) or `delete` (for everyone; empty payload).
+   */
+  kind: z.enum(SEND_KINDS).optional(),
+  ref: messageRef.optional(),
+  /** The message of the same chat this one replies to (the quote itself is in the payload). */
+  reply_to: messageRef.optional(),
+  /** The received or sent message whose content this one forwards. */
+  forward_of: messageRef.optional(),
+  /** Uploaded media (`med_…`) the message carries. */
+  media: z.array(z.string().min(1).max(64)).min(1).max(MAX_MEDIA_PER_MESSAGE).optional(),
+  /** The media can be opened once by each recipient. */
+  view_once: z.boolean().optional(),
 });
 
 export const ackFrame = z.object({
@@ -139,13 +162,35 @@ export interface MessageFrame {
    */
   chat: string;
   /**
-   * `message` (from a person; payload as sent) or `event` (a system event made by the server,
-   * e.g. group membership; payload is base64 of its JSON, `{"type":"group.members_added",…}`).
+   * `message` (from a person; payload as sent), `event` (a system event made by the server,
+   * e.g. group membership; payload is base64 of its JSON, `{"type":"group.members_added",…}`),
+   * or an act on the earlier message `ref`: `reaction`, `edit` or `delete`.
    */
-  kind: 'message' | 'event';
+  kind: MessageKind;
   sent_at: number;
   payload: string;
+  /** The message a reaction, edit or delete acts on. */
+  ref?: string;
+  /** The message this one replies to. */
+  reply_to?: string;
+  /** Forwarding hops behind this content (1 = forwarded once). */
+  forwarded?: number;
+  /** Forwarded 5 times or more ("forwarded many times"). */
+  forwarded_many?: true;
+  /** Media ids to download with GET /api/v1/media/{id}. */
+  media?: string[];
+  view_once?: true;
+  /** The chat has disappearing messages on: delete this message at this time (epoch ms). */
+  disappears_at?: number;
 }
+
+export type MessageKind = 'message' | 'event' | 'reaction' | 'edit' | 'delete';
+
+/** The optional fields of a `msg` frame, as stored with each envelope. */
+export type MessageExtra = Pick<
+  MessageFrame,
+  'ref' | 'reply_to' | 'forwarded' | 'forwarded_many' | 'media' | 'view_once' | 'disappears_at'
+>;
 
 /** Everything queued for this device when it connected has been sent (live messages follow). */
 export interface SyncedFrame {

@@ -81,8 +81,45 @@ describe('inbox delivery', () => {
         sentAt: 1004,
         payload: encodeText('m4'),
         text: 'm4',
+        ref: undefined,
+        replyTo: undefined,
+        forwarded: 0,
+        forwardedMany: false,
+        media: [],
+        viewOnce: false,
+        disappearsAt: undefined,
       },
     ]);
+  });
+
+  it('maps the optional fields of message features', async () => {
+    const { inbox } = setup();
+    const got: ReceivedMessage[] = [];
+    inbox.subscribe((m) => {
+      got.push(m);
+    });
+    inbox.receive({
+      ...frame(5),
+      kind: 'reaction',
+      ref: 'msg_1',
+      reply_to: 'msg_2',
+      forwarded: 6,
+      forwarded_many: true,
+      media: ['med_1'],
+      view_once: true,
+      disappears_at: 99,
+    });
+    await settle();
+    expect(got[0]).toMatchObject({
+      kind: 'reaction',
+      ref: 'msg_1',
+      replyTo: 'msg_2',
+      forwarded: 6,
+      forwardedMany: true,
+      media: ['med_1'],
+      viewOnce: true,
+      disappearsAt: 99,
+    });
   });
 
   it('never delivers a duplicate seq or message id', async () => {

@@ -17,7 +17,7 @@
  *   handled (ack it again); one between the two is already queued (it is acked once handled).
  * - While no handler is subscribed, messages wait rather than being dropped or acked.
  */
-import type { MessageFrame } from '@parley/protocol';
+import type { MessageFrame, MessageKind } from '@parley/protocol';
 import { createLruSet } from './dedupe.js';
 import { ParleyError } from './errors.js';
 import { base64ToBytes, decodeText } from './payload.js';
@@ -36,8 +36,25 @@ export interface ReceivedMessage {
    * other person's account id for a copy of a message one of your other devices sent.
    */
   chatId: string;
-  /** `message` from a person, or `event`: a system event (group changes) whose JSON is in `event`. */
-  kind: 'message' | 'event';
+  /**
+   * `message` from a person; `event`: a system event (group changes) whose JSON is in `event`;
+   * or an act on the earlier message `ref`: `reaction` (empty text: removed), `edit` (the new
+   * content) or `delete` (for everyone: show a tombstone).
+   */
+  kind: MessageKind;
+  /** The message a reaction, edit or delete acts on. */
+  ref: string | undefined;
+  /** The message this one replies to. */
+  replyTo: string | undefined;
+  /** Forwarding hops behind this content (0: not forwarded). */
+  forwarded: number;
+  /** Forwarded 5 times or more: show "forwarded many times". */
+  forwardedMany: boolean;
+  /** Media ids the message carries (download with `client.media.download`). */
+  media: string[];
+  viewOnce: boolean;
+  /** Disappearing messages: delete the message at this time (epoch ms). */
+  disappearsAt: number | undefined;
   /** The parsed system event when kind is `event` (e.g. `{type:'group.members_added', …}`). */
   event: Record<string, unknown> | undefined;
   /** Epoch milliseconds at which the server committed the message. */
@@ -93,6 +110,13 @@ function toReceived(frame: MessageFrame): ReceivedMessage {
     sentAt: frame.sent_at,
     payload: frame.payload,
     text: decodeText(frame.payload),
+    ref: frame.ref,
+    replyTo: frame.reply_to,
+    forwarded: frame.forwarded ?? 0,
+    forwardedMany: frame.forwarded_many === true,
+    media: frame.media ?? [],
+    viewOnce: frame.view_once === true,
+    disappearsAt: frame.disappears_at,
   };
 }
 

@@ -14,6 +14,7 @@ const row = (over: Partial<EnvelopeRow>): EnvelopeRow => ({
   payload: 'eyJ0ZXh0IjoiXCJoaVwiIn0=',
   chat_id: 'grp_1',
   kind: 'message',
+  extra: null,
   ...over,
 });
 

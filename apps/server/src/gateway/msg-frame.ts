@@ -3,7 +3,7 @@
  * in `seq`, so everything after `seq` is serialised once per (message, chat) and reused: the
  * encoder remembers the last tail it built (fan-out announces one message's envelopes in a row).
  */
-import type { MessageFrame } from '@parley/protocol';
+import type { MessageExtra, MessageFrame } from '@parley/protocol';
 import type { EnvelopeRow } from '../modules/delivery/index.js';
 
 export function createMsgFrameEncoder() {
@@ -27,6 +27,7 @@ export function createMsgFrameEncoder() {
         kind: row.kind,
         sent_at: row.sent_at,
         payload: row.payload,
+        ...(row.extra ? (JSON.parse(row.extra) as MessageExtra) : {}),
       } satisfies MessageFrame;
       // `{"message_id":…}` without its opening brace, appended after the seq.
       lastTail = JSON.stringify(rest).slice(1);

@@ -5,6 +5,7 @@ import * as m0002 from './0002_linked_devices.js';
 import * as m0003 from './0003_groups.js';
 import * as m0004 from './0004_contacts.js';
 import * as m0005 from './0005_receipts.js';
+import * as m0006 from './0006_message_features.js';
 
 export const migrations: Record<string, MigrationModule> = {
   '0001_init': m0001,
@@ -12,4 +13,5 @@ export const migrations: Record<string, MigrationModule> = {
   '0003_groups': m0003,
   '0004_contacts': m0004,
   '0005_receipts': m0005,
+  '0006_message_features': m0006,
 };

@@ -81,8 +81,10 @@ export interface EnvelopesTable {
   expires_at: number;
   /** Opaque payload as the client sent it (standard base64), relayed unchanged. */
   payload: string;
-  /** `message` (from a person) or `event` (a system event made by the server). */
-  kind: 'message' | 'event';
+  /** What the envelope carries: a message, a system event, or an act on an earlier message. */
+  kind: EnvelopeKind;
+  /** JSON of the frame's extra fields (ref, reply_to, forwarded, media, …); null when none. */
+  extra: string | null;
   /**
    * The chat this envelope belongs to, from its device's point of view: the sender's account
    * for a message received, the addressed account for a copy on the sender's other devices.
@@ -117,12 +119,70 @@ export interface MessageBodiesTable {
   expires_at: number;
 }
 
+/**
+ * `message` (from a person), `event` (made by the server), or a person's act on an earlier
+ * message: `reaction`, `edit`, `delete` (for everyone).
+ */
+export type EnvelopeKind = 'message' | 'event' | 'reaction' | 'edit' | 'delete';
+
 export interface MessageMetaTable {
   message_id: string;
   sender_account: string;
   /** The addressed account (1:1) or group. */
   to_id: string;
   sent_at: number;
+  expires_at: number;
+  kind: Generated<EnvelopeKind>;
+  /** The message a reaction, edit or delete acts on. */
+  ref_id: string | null;
+  reply_to: string | null;
+  /** How many times the content was forwarded to get here (0: written by the sender). */
+  forward_hops: Generated<number>;
+  view_once: Generated<number>;
+  edited_at: number | null;
+  /** Set when the sender deleted it for everyone: the message is a tombstone. */
+  deleted_at: number | null;
+}
+
+/** Each person's current reaction to a message. */
+export interface ReactionsTable {
+  message_id: string;
+  account_id: string;
+  reaction_id: string;
+  reacted_at: number;
+  expires_at: number;
+}
+
+/** Disappearing-messages timer per chat (1:1: sorted account ids joined by ':'; group: its id). */
+export interface ChatTimersTable {
+  chat_key: string;
+  timer_ms: number;
+  set_by: string;
+  set_at: number;
+}
+
+export type MediaKind = 'image' | 'video' | 'audio' | 'document' | 'sticker';
+
+/** An upload, stored once per content hash in the data folder's media store. */
+export interface MediaTable {
+  id: string;
+  owner_account: string;
+  sha256: string;
+  size: number;
+  content_type: string;
+  kind: MediaKind;
+  width: number | null;
+  height: number | null;
+  thumbnail_sha256: string | null;
+  created_at: number;
+  /** When an upload no message references is deleted; null once a message references it. */
+  expires_at: number | null;
+}
+
+/** Which messages use which media (kept as long as the message's metadata). */
+export interface MessageMediaTable {
+  message_id: string;
+  media_id: string;
   expires_at: number;
 }
 
@@ -155,4 +215,8 @@ export interface Database {
   message_meta: MessageMetaTable;
   receipts: ReceiptsTable;
   sends: SendsTable;
+  reactions: ReactionsTable;
+  chat_timers: ChatTimersTable;
+  media: MediaTable;
+  message_media: MessageMediaTable;
 }

@@ -323,6 +323,7 @@ export function envelopeOf(
     payload: item.payload,
     chat_id: chatId,
     kind: 'message',
+    extra: null,
   };
 }
 

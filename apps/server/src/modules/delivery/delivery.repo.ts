@@ -16,7 +16,7 @@ export interface RecipientRow {
 }
 
 // Parameter budgets: SQLite allows 32,766 bound values per statement, PostgreSQL 65,535.
-const ENVELOPE_CHUNK = 1024; // × 10 columns
+const ENVELOPE_CHUNK = 1024; // × 12 columns
 const KEY_CHUNK = 512;
 const ACK_CHUNK = 256; // × 2 values
 
@@ -212,6 +212,7 @@ export function createDeliveryRepo() {
           'envelopes.expires_at',
           'envelopes.chat_id',
           'envelopes.kind',
+          'envelopes.extra',
         ])
         .select((eb) => eb.fn.coalesce('message_bodies.payload', 'envelopes.payload').as('payload'))
         .where('device_id', '=', deviceId)

@@ -32,10 +32,10 @@ export function createSqliteCommitStore(database: SQLite.Database): CommitStore 
       'update devices set last_seq = last_seq + ? where id = ? returning last_seq',
     ),
     insertEnvelope: database.prepare<
-      [string, number, string, string, string, string, number, number, string, string, string]
+      [string, number, string, string, string, string, number, number, string, string, string, string | null]
     >(
       'insert into envelopes (device_id, seq, message_id, sender_account, sender_device, sender_phone, ' +
-        'sent_at, expires_at, payload, chat_id, kind) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+        'sent_at, expires_at, payload, chat_id, kind, extra) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
     ),
     deleteAcked: database.prepare<[string, number]>('delete from envelopes where device_id = ? and seq <= ?'),
     lockGroup: database.prepare<[string], { only_admins_send: number }>(
@@ -102,6 +102,7 @@ export function createSqliteCommitStore(database: SQLite.Database): CommitStore 
           e.payload,
           e.chat_id,
           e.kind,
+          e.extra,
         );
       }
     },

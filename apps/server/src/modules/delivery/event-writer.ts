@@ -46,6 +46,7 @@ export function createEventWriter(deps: EventWriterDeps) {
           payload: '',
           chat_id: input.chatId,
           kind: 'event',
+          extra: null,
         });
       }
       await repo.insertEnvelopes(tx, rows);

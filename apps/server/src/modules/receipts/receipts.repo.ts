@@ -1,10 +1,12 @@
 /** SQL of receipts. */
+
+import type { Selectable } from 'kysely';
 import type { Executor } from '../../platform/db.js';
 import type { MessageMetaTable, ReceiptsTable } from '../../platform/schema.js';
 
 export function createReceiptsRepo(db: Executor) {
   return {
-    async meta(messageIds: string[], tx: Executor = db): Promise<MessageMetaTable[]> {
+    async meta(messageIds: string[], tx: Executor = db): Promise<Selectable<MessageMetaTable>[]> {
       if (messageIds.length === 0) return [];
       return tx.selectFrom('message_meta').selectAll().where('message_id', 'in', messageIds).execute();
     },
