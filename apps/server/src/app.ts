@@ -15,6 +15,7 @@ import {
   createWorkerCommitExecutor,
 } from './modules/delivery/index.js';
 import { createGroupsModule } from './modules/groups/index.js';
+import { createMediaModule } from './modules/media/index.js';
 import { createReceiptsModule } from './modules/receipts/index.js';
 import { createMemoryBus } from './platform/bus.js';
 import { type Clock, systemClock } from './platform/clock.js';
@@ -121,12 +122,20 @@ export function createModules(p: Platform) {
   const events = createEventWriter({ bus: p.bus, clock: p.clock, ids: p.ids });
   const groups = createGroupsModule({ db: p.db, clock: p.clock, ids: p.ids, events });
   const receipts = createReceiptsModule({ db: p.db, clock: p.clock, events });
+  const media = createMediaModule({
+    db: p.db,
+    dataDir: p.config.dataDir,
+    clock: p.clock,
+    ids: p.ids,
+    logger: p.logger,
+  });
   return {
     accounts: accounts.service,
     delivery: delivery.service,
     groups: groups.service,
     contacts: contacts.service,
     receipts: receipts.service,
+    media: media.service,
   };
 }
 
@@ -159,6 +168,7 @@ export async function startRoles(p: Platform, modules: Modules, roles: Role[]): 
           },
           { name: 'expire-codes', run: () => modules.accounts.purgeExpiredCodes() },
           { name: 'unlink-idle-companions', run: () => modules.accounts.unlinkIdleCompanions() },
+          { name: 'expire-media', run: () => modules.media.expire() },
         ],
       })
     : undefined;
@@ -191,6 +201,7 @@ export async function startRoles(p: Platform, modules: Modules, roles: Role[]): 
     groups: modules.groups,
     contacts: modules.contacts,
     receipts: modules.receipts,
+    media: modules.media,
     pingStorage: () => p.db.ping(),
     trustProxy: config.trustProxy,
     version: VERSION,

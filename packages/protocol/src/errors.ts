@@ -126,6 +126,41 @@ export const ERROR_CODES = {
     retryable: false,
     description: 'No message of yours has this id, or it is older than 30 days.',
   },
+  MEDIA_NOT_FOUND: {
+    status: 404,
+    retryable: false,
+    description:
+      'No media has this id that you may see: you did not upload it and no message you can see (1:1, or a group you were in when it was sent) carries it, or it expired.',
+  },
+  MEDIA_TOO_LARGE: {
+    status: 413,
+    retryable: false,
+    description:
+      'The upload exceeds the limit of its kind (image 16 MiB, video 64 MiB, audio 16 MiB, document 100 MiB, sticker 512 KiB and 512×512 pixels). `details` gives the limit. Nothing was stored.',
+  },
+  MEDIA_TYPE_UNSUPPORTED: {
+    status: 415,
+    retryable: false,
+    description:
+      'The content is not a type Parley accepts for this kind (detected from the bytes, see protocol.md), or it cannot be decoded. Nothing was stored.',
+  },
+  MEDIA_TYPE_MISMATCH: {
+    status: 415,
+    retryable: false,
+    description:
+      'The declared Content-Type of the uploaded file disagrees with the type detected from its content. `details` gives both. Nothing was stored.',
+  },
+  MEDIA_VIEW_ONCE_CONSUMED: {
+    status: 410,
+    retryable: false,
+    description: 'This view-once media was already opened by your account; it can be opened only once.',
+  },
+  MEDIA_RANGE_NOT_SATISFIABLE: {
+    status: 416,
+    retryable: false,
+    description:
+      'The Range header asks for bytes beyond the end of the media. `details.size` gives its size.',
+  },
   PAYLOAD_TOO_LARGE: {
     status: 413,
     retryable: false,

@@ -1,3 +1,4 @@
 export * from './api.js';
 export * from './errors.js';
 export * from './frames.js';
+export * from './media.js';

@@ -23,6 +23,7 @@ import { AppError, isAppError } from '../errors.js';
 import { type AccountsService, accountsRoutes, type DeviceActor } from '../modules/accounts/index.js';
 import { type ContactsService, contactsRoutes } from '../modules/contacts/index.js';
 import { type GroupsService, groupsRoutes } from '../modules/groups/index.js';
+import { type MediaService, mediaRoutes } from '../modules/media/index.js';
 import { type ReceiptsService, receiptsRoutes } from '../modules/receipts/index.js';
 import type { Logger } from '../platform/logger.js';
 import type { Metrics } from '../platform/metrics.js';
@@ -34,6 +35,7 @@ export interface HttpServerDeps {
   groups: GroupsService;
   contacts: ContactsService;
   receipts: ReceiptsService;
+  media: MediaService;
   /** Resolves when storage answers; rejects otherwise. */
   pingStorage(): Promise<void>;
   trustProxy: boolean;
@@ -149,6 +151,7 @@ export async function createHttpServer(deps: HttpServerDeps): Promise<FastifyIns
     await app.register(groupsRoutes, { groups: deps.groups, authenticate });
     await app.register(contactsRoutes, { contacts: deps.contacts, authenticate });
     await app.register(receiptsRoutes, { receipts: deps.receipts, authenticate });
+    await app.register(mediaRoutes, { media: deps.media, authenticate });
   }
 
   return app;

@@ -8,7 +8,7 @@ import type { Clock } from './clock.js';
 
 const CROCKFORD = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
 
-export type IdPrefix = 'acc' | 'dev' | 'msg' | 'grp' | 'rep';
+export type IdPrefix = 'acc' | 'dev' | 'msg' | 'grp' | 'rep' | 'med';
 
 export interface Ids {
   newId(prefix: IdPrefix): string;

@@ -175,7 +175,10 @@ export interface MediaTable {
   height: number | null;
   thumbnail_sha256: string | null;
   created_at: number;
-  /** When an upload no message references is deleted; null once a message references it. */
+  /**
+   * Upload time + 24 h: after it, the row (and its file) is deleted once no message_media row
+   * references it. Never cleared, so media whose messages expired go the same way.
+   */
   expires_at: number | null;
 }
 
@@ -183,6 +186,16 @@ export interface MediaTable {
 export interface MessageMediaTable {
   message_id: string;
   media_id: string;
+  expires_at: number;
+}
+
+/** The one download of view-once media each recipient account gets, per message. */
+export interface MediaViewsTable {
+  message_id: string;
+  media_id: string;
+  account_id: string;
+  viewed_at: number;
+  /** The message's metadata expiry: the record is useless once the message is gone. */
   expires_at: number;
 }
 
@@ -219,4 +232,5 @@ export interface Database {
   chat_timers: ChatTimersTable;
   media: MediaTable;
   message_media: MessageMediaTable;
+  media_views: MediaViewsTable;
 }

@@ -12,6 +12,7 @@ import {
   type DeviceEvent,
 } from '../../src/modules/delivery/index.js';
 import { createGroupsModule } from '../../src/modules/groups/index.js';
+import { createMediaModule } from '../../src/modules/media/index.js';
 import { createReceiptsModule } from '../../src/modules/receipts/index.js';
 import { createMemoryBus } from '../../src/platform/bus.js';
 import { createManualClock } from '../../src/platform/clock.js';
@@ -85,6 +86,7 @@ export function createTestContext(storage: StorageContext, options: TestContextO
   const eventWriter = createEventWriter({ bus, clock, ids });
   const groups = createGroupsModule({ db: storage.db, clock, ids, events: eventWriter });
   const receipts = createReceiptsModule({ db: storage.db, clock, events: eventWriter });
+  const media = createMediaModule({ db: storage.db, dataDir: storage.dataDir, clock, ids, logger });
   const events: { channel: string; event: DeviceEvent }[] = [];
 
   return {
@@ -98,6 +100,8 @@ export function createTestContext(storage: StorageContext, options: TestContextO
     groups: groups.service,
     contacts: contacts.service,
     receipts: receipts.service,
+    media: media.service,
+    mediaStore: media.store,
     presence,
     events,
     /** Records every event published on a device's channel. */
