@@ -26,18 +26,3 @@ export function mediaAccess(
   if (references.length > 0) return { kind: 'view-once', references: [...references] };
   return { kind: 'none' };
 }
-
-/**
- * Whether an account may attach the media to a new message: the uploader while the upload
- * window lasts, or anyone with full access through a message (forwarding). View-once media
- * cannot be forwarded by its recipients.
- */
-export function canAttach(
-  viewer: string,
-  media: Pick<MediaRow, 'owner_account' | 'expires_at'>,
-  references: readonly VisibleReference[],
-  now: number,
-): boolean {
-  if (media.owner_account === viewer && media.expires_at !== null && media.expires_at > now) return true;
-  return references.some((r) => r.view_once === 0 || r.sender_account === viewer);
-}

@@ -370,7 +370,6 @@ describeStorage('media', (storage) => {
       }
       for (let i = 0; i < 3; i++)
         expect((await t.media.open(alice.actor, secret.id, 'content')).viewOnce).toBe(false);
-      expect(await t.media.usableBy(bob.account_id, [secret.id])).toEqual(new Set());
 
       // Two downloads of one account at once: exactly one is served.
       const group = await t.groups.create(alice.actor, { subject: 'G', members: [carol.phone, dave.phone] });
@@ -392,26 +391,6 @@ describeStorage('media', (storage) => {
         reason: { code: 'MEDIA_VIEW_ONCE_CONSUMED' },
       });
       expect(race[2]?.status).toBe('fulfilled');
-    });
-
-    it('says which media an account may attach to a new message', async () => {
-      const t = createTestContext(storage());
-      const [alice, bob, eve] = [await t.newPerson(), await t.newPerson(), await t.newPerson()] as [
-        Person,
-        Person,
-        Person,
-      ];
-      const a = await upload(t, alice, await makePng(), 'image/png');
-      const b = await upload(t, alice, await makePng(), 'image/png');
-      await insertMessage(t, storage(), { from: alice, to: bob.account_id, media: [a.id] });
-      expect(await t.media.usableBy(alice.account_id, [a.id, b.id, 'med_unknown'])).toEqual(
-        new Set([a.id, b.id]),
-      );
-      expect(await t.media.usableBy(bob.account_id, [a.id, b.id])).toEqual(new Set([a.id]));
-      expect(await t.media.usableBy(eve.account_id, [a.id, b.id])).toEqual(new Set());
-      // Past the upload window, only what a message carries.
-      t.clock.advance(MEDIA_UPLOAD_TTL_MS + 1);
-      expect(await t.media.usableBy(alice.account_id, [a.id, b.id])).toEqual(new Set([a.id]));
     });
   });
 

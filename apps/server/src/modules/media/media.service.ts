@@ -24,7 +24,7 @@ import type { Ids } from '../../platform/ids.js';
 import type { Logger } from '../../platform/logger.js';
 import type { DeviceActor } from '../accounts/index.js';
 import { inspectImage } from './media.images.js';
-import { canAttach, mediaAccess } from './media.policy.js';
+import { mediaAccess } from './media.policy.js';
 import { presentMedia } from './media.present.js';
 import type { MediaRepo, MediaRow } from './media.repo.js';
 import { createTextCheck, sniffFile } from './media.sniff.js';
@@ -227,23 +227,6 @@ export function createMediaService(deps: MediaServiceDeps) {
         viewOnce,
         read: (range) => store.read(sha256, range),
       };
-    },
-
-    /**
-     * Which of these media ids `accountId` may attach to a message it sends (the uploader within
-     * the upload window, or anyone who can see a non-view-once message carrying it). For the
-     * send path; unknown ids are simply absent from the answer.
-     */
-    async usableBy(accountId: string, mediaIds: readonly string[]): Promise<Set<string>> {
-      const now = clock.now();
-      const usable = new Set<string>();
-      for (const id of new Set(mediaIds)) {
-        const media = await repo.find(id);
-        if (!media) continue;
-        const references = await repo.visibleReferences(id, accountId, now);
-        if (canAttach(accountId, media, references, now)) usable.add(id);
-      }
-      return usable;
     },
 
     /**
