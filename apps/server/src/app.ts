@@ -14,6 +14,7 @@ import {
   createEventWriter,
   createWorkerCommitExecutor,
 } from './modules/delivery/index.js';
+import { createDisappearingModule } from './modules/disappearing/index.js';
 import { createGroupsModule } from './modules/groups/index.js';
 import { createReceiptsModule } from './modules/receipts/index.js';
 import { createMemoryBus } from './platform/bus.js';
@@ -121,12 +122,19 @@ export function createModules(p: Platform) {
   const events = createEventWriter({ bus: p.bus, clock: p.clock, ids: p.ids });
   const groups = createGroupsModule({ db: p.db, clock: p.clock, ids: p.ids, events });
   const receipts = createReceiptsModule({ db: p.db, clock: p.clock, events });
+  const disappearing = createDisappearingModule({
+    db: p.db,
+    clock: p.clock,
+    events,
+    groups: groups.service,
+  });
   return {
     accounts: accounts.service,
     delivery: delivery.service,
     groups: groups.service,
     contacts: contacts.service,
     receipts: receipts.service,
+    disappearing: disappearing.service,
   };
 }
 
@@ -191,6 +199,7 @@ export async function startRoles(p: Platform, modules: Modules, roles: Role[]): 
     groups: modules.groups,
     contacts: modules.contacts,
     receipts: modules.receipts,
+    disappearing: modules.disappearing,
     pingStorage: () => p.db.ping(),
     trustProxy: config.trustProxy,
     version: VERSION,

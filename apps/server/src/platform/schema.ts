@@ -175,7 +175,7 @@ export interface MediaTable {
   height: number | null;
   thumbnail_sha256: string | null;
   created_at: number;
-  /** When an upload no message references is deleted; null once a message references it. */
+  /** Upload time + the unreferenced window: after it, the upload goes once no message uses it. */
   expires_at: number | null;
 }
 

@@ -11,6 +11,7 @@ import {
   createWorkerCommitExecutor,
   type DeviceEvent,
 } from '../../src/modules/delivery/index.js';
+import { createDisappearingModule } from '../../src/modules/disappearing/index.js';
 import { createGroupsModule } from '../../src/modules/groups/index.js';
 import { createReceiptsModule } from '../../src/modules/receipts/index.js';
 import { createMemoryBus } from '../../src/platform/bus.js';
@@ -85,6 +86,12 @@ export function createTestContext(storage: StorageContext, options: TestContextO
   const eventWriter = createEventWriter({ bus, clock, ids });
   const groups = createGroupsModule({ db: storage.db, clock, ids, events: eventWriter });
   const receipts = createReceiptsModule({ db: storage.db, clock, events: eventWriter });
+  const disappearing = createDisappearingModule({
+    db: storage.db,
+    clock,
+    events: eventWriter,
+    groups: groups.service,
+  });
   const events: { channel: string; event: DeviceEvent }[] = [];
 
   return {
@@ -98,6 +105,7 @@ export function createTestContext(storage: StorageContext, options: TestContextO
     groups: groups.service,
     contacts: contacts.service,
     receipts: receipts.service,
+    disappearing: disappearing.service,
     presence,
     events,
     /** Records every event published on a device's channel. */
