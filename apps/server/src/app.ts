@@ -14,6 +14,7 @@ import {
   createEventWriter,
   createWorkerCommitExecutor,
 } from './modules/delivery/index.js';
+import { createDisappearingModule } from './modules/disappearing/index.js';
 import { createGroupsModule } from './modules/groups/index.js';
 import { createMediaModule } from './modules/media/index.js';
 import { createReceiptsModule } from './modules/receipts/index.js';
@@ -122,6 +123,12 @@ export function createModules(p: Platform) {
   const events = createEventWriter({ bus: p.bus, clock: p.clock, ids: p.ids });
   const groups = createGroupsModule({ db: p.db, clock: p.clock, ids: p.ids, events });
   const receipts = createReceiptsModule({ db: p.db, clock: p.clock, events });
+  const disappearing = createDisappearingModule({
+    db: p.db,
+    clock: p.clock,
+    events,
+    groups: groups.service,
+  });
   const media = createMediaModule({
     db: p.db,
     dataDir: p.config.dataDir,
@@ -135,6 +142,7 @@ export function createModules(p: Platform) {
     groups: groups.service,
     contacts: contacts.service,
     receipts: receipts.service,
+    disappearing: disappearing.service,
     media: media.service,
   };
 }
@@ -201,6 +209,7 @@ export async function startRoles(p: Platform, modules: Modules, roles: Role[]): 
     groups: modules.groups,
     contacts: modules.contacts,
     receipts: modules.receipts,
+    disappearing: modules.disappearing,
     media: modules.media,
     pingStorage: () => p.db.ping(),
     trustProxy: config.trustProxy,

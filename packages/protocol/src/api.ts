@@ -73,6 +73,18 @@ export interface GroupView {
 
 export type Visibility = 'everyone' | 'contacts' | 'nobody';
 
+export type DisappearingTimer = 'off' | '24h' | '7d' | '90d';
+
+/** GET/PUT /api/v1/chats/{chat_id}/disappearing */
+export interface DisappearingView {
+  chat_id: string;
+  timer: DisappearingTimer;
+  timer_ms: number;
+  set_by: string | null;
+  /** ISO 8601, or null while the timer was never set. */
+  set_at: string | null;
+}
+
 /** Who sees what of an account. `contacts`: accounts it found in its own address book. */
 export interface PrivacySettings {
   last_seen: Visibility;

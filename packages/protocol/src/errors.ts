@@ -124,13 +124,36 @@ export const ERROR_CODES = {
   MESSAGE_NOT_FOUND: {
     status: 404,
     retryable: false,
-    description: 'No message of yours has this id, or it is older than 30 days.',
+    description:
+      'No message you can see has this id in this chat (it may be older than 30 days or have disappeared). For a reaction, edit, delete or reply: the message named must be a message of the same chat.',
+  },
+  MESSAGE_DELETED: {
+    status: 410,
+    retryable: false,
+    description:
+      'The message was deleted for everyone: it cannot be edited, reacted to, replied to or forwarded.',
+  },
+  NOT_MESSAGE_SENDER: {
+    status: 403,
+    retryable: false,
+    description:
+      'Only the sender of a message can edit it or delete it for everyone (in a group, admins can also delete).',
+  },
+  EDIT_WINDOW_EXPIRED: {
+    status: 409,
+    retryable: false,
+    description: 'Messages can be edited for 15 minutes after they were sent. Nothing changed.',
+  },
+  DELETE_WINDOW_EXPIRED: {
+    status: 409,
+    retryable: false,
+    description: 'Messages can be deleted for everyone for 2 days after they were sent. Nothing changed.',
   },
   MEDIA_NOT_FOUND: {
     status: 404,
     retryable: false,
     description:
-      'No media has this id that you may see: you did not upload it and no message you can see (1:1, or a group you were in when it was sent) carries it, or it expired.',
+      'No media with this id that you may use: it does not exist, has expired, or you neither uploaded it nor can see a message carrying it (1:1, or a group you were in when it was sent).',
   },
   MEDIA_TOO_LARGE: {
     status: 413,

@@ -11,7 +11,14 @@
  * resend, retry when the server stored nothing) in outbox.ts; this class wires them to the
  * connection and the app.
  */
-import { CLOSE_CODES, type ClientFrame, MAX_PAYLOAD_BYTES, type WelcomeFrame } from '@parley/protocol';
+import {
+  CLOSE_CODES,
+  type ClientFrame,
+  type DisappearingTimer,
+  type DisappearingView,
+  MAX_PAYLOAD_BYTES,
+  type WelcomeFrame,
+} from '@parley/protocol';
 import { type Backoff, createBackoff, DEFAULT_BACKOFF } from './backoff.js';
 import { type Connection, closeOutcome, openConnection } from './connection.js';
 import { createDeferred, createWaiters, type Deferred, withTimeout } from './deferred.js';
@@ -27,7 +34,14 @@ import {
 import { newClientId } from './ids.js';
 import { createInbox, type Inbox, type MessageHandler } from './inbox.js';
 import { createListeners, type Listeners } from './listeners.js';
-import { createOutbox, type Outbox, type SendResult, type UnansweredSend, validateSend } from './outbox.js';
+import {
+  createOutbox,
+  type Outbox,
+  type SendFields,
+  type SendResult,
+  type UnansweredSend,
+  validateSend,
+} from './outbox.js';
 import { encodeText } from './payload.js';
 import { type Scheduler, systemScheduler, type TimerHandle } from './scheduler.js';
 import { resolveWebSocket, toWebSocketUrl, type WebSocketConstructor } from './socket.js';
@@ -204,9 +218,17 @@ export class ParleyClient {
    * after a backoff rather than rejected. Sends made before connect() wait for the connection.
    */
   send(to: string, payload: string, options: SendOptions = {}): Promise<SendResult> {
+    const fields: SendFields = {};
+    if (options.replyTo !== undefined) fields.reply_to = options.replyTo;
+    if (options.media !== undefined) fields.media = options.media;
+    if (options.viewOnce !== undefined) fields.view_once = options.viewOnce;
+    return this.#enqueue(to, payload, fields, options.clientId);
+  }
+
+  #enqueue(to: string, payload: string, fields: SendFields, clientId?: string): Promise<SendResult> {
     const ended = this.#closing ? this.#closedError() : this.#endError;
     if (ended) return Promise.reject(ended);
-    const send = { clientId: options.clientId ?? newClientId(), to, payload };
+    const send = { clientId: clientId ?? newClientId(), to, payload, fields };
     const invalid = validateSend(send, this.#maxPayloadBytes);
     if (invalid) return Promise.reject(invalid);
     return this.#outbox.enqueue(send);
@@ -215,6 +237,63 @@ export class ParleyClient {
   /** Sends a Parley text message (payload `{"text": …}` as UTF-8 JSON). */
   sendText(to: string, text: string, options: SendOptions = {}): Promise<SendResult> {
     return this.send(to, encodeText(text), options);
+  }
+
+  /**
+   * Reacts to message `messageId` of the chat `to` with an emoji; one reaction per person, so a
+   * new one replaces the last and an empty string removes it. Receivers get kind `reaction`
+   * with `ref` = the message and `text` = the emoji ('' when removed).
+   */
+  react(
+    to: string,
+    messageId: string,
+    emoji: string,
+    options: { clientId?: string } = {},
+  ): Promise<SendResult> {
+    const payload = emoji === '' ? '' : encodeText(emoji);
+    return this.#enqueue(to, payload, { kind: 'reaction', ref: messageId }, options.clientId);
+  }
+
+  /** Replaces the text of your message `messageId` (within 15 minutes); receivers get kind `edit`. */
+  edit(
+    to: string,
+    messageId: string,
+    text: string,
+    options: { clientId?: string } = {},
+  ): Promise<SendResult> {
+    return this.#enqueue(to, encodeText(text), { kind: 'edit', ref: messageId }, options.clientId);
+  }
+
+  /**
+   * Deletes your message `messageId` for everyone (within 2 days; group admins may delete any
+   * message of their group). Copies not yet delivered are removed; receivers get kind `delete`.
+   */
+  deleteForEveryone(to: string, messageId: string, options: { clientId?: string } = {}): Promise<SendResult> {
+    return this.#enqueue(to, '', { kind: 'delete', ref: messageId }, options.clientId);
+  }
+
+  /**
+   * Forwards a message you sent or received to `to`: its payload and media travel again, and
+   * the server counts the hops (receivers see `forwarded`, and `forwardedMany` from 5 hops).
+   */
+  forward(
+    to: string,
+    original: { messageId: string; payload: string; media?: string[] },
+    options: { clientId?: string } = {},
+  ): Promise<SendResult> {
+    const fields: SendFields = { forward_of: original.messageId };
+    if (original.media && original.media.length > 0) fields.media = original.media;
+    return this.#enqueue(to, original.payload, fields, options.clientId);
+  }
+
+  /** The disappearing-messages timer of a chat (an account id or a group id). */
+  disappearing(chatId: string): Promise<DisappearingView> {
+    return this.#api.disappearing(chatId);
+  }
+
+  /** Turns disappearing messages off or on (24h, 7d, 90d) for a chat; both sides see the change. */
+  setDisappearing(chatId: string, timer: DisappearingTimer): Promise<DisappearingView> {
+    return this.#api.setDisappearing(chatId, timer);
   }
 
   /**

@@ -29,6 +29,28 @@ describe('parseServerFrame', () => {
     });
   });
 
+  it('reads the optional fields of message features and drops mistyped ones', () => {
+    const extra = {
+      ref: 'msg_0',
+      reply_to: 'msg_9',
+      forwarded: 5,
+      forwarded_many: true,
+      media: ['med_1', 'med_2'],
+      view_once: true,
+      disappears_at: 1_700_000_086_400,
+    };
+    expect(parseServerFrame(JSON.stringify({ ...msg, kind: 'reaction', ...extra }))).toEqual({
+      ...msg,
+      kind: 'reaction',
+      ...extra,
+    });
+    expect(
+      parseServerFrame(
+        JSON.stringify({ ...msg, kind: 'poll', media: [1], forwarded: 'x', view_once: 'yes' }),
+      ),
+    ).toEqual(msg);
+  });
+
   it('turns an error frame into a ParleyError that keeps the send id', () => {
     const frame = parseServerFrame(
       JSON.stringify({

@@ -4,7 +4,7 @@
  * narrowed to its protocol type. Unknown ops are skipped, so a newer server can add frames
  * without breaking older clients.
  */
-import type { ClientFrame, ErrorFrame, ServerFrame } from '@parley/protocol';
+import type { ClientFrame, ErrorFrame, MessageExtra, MessageKind, ServerFrame } from '@parley/protocol';
 import { errorFromWire, ParleyError } from './errors.js';
 
 /**
@@ -26,6 +26,21 @@ const isString = (v: unknown): v is string => typeof v === 'string';
 const isNumber = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
 const isSeq = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v > 0;
 const isRecord = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+const MESSAGE_KINDS: readonly MessageKind[] = ['message', 'event', 'reaction', 'edit', 'delete'];
+
+/** The optional fields of a msg frame, each kept only when it has the documented type. */
+function messageExtra(f: Json): MessageExtra {
+  const out: MessageExtra = {};
+  if (isString(f.ref)) out.ref = f.ref;
+  if (isString(f.reply_to)) out.reply_to = f.reply_to;
+  if (isNumber(f.forwarded)) out.forwarded = f.forwarded;
+  if (f.forwarded_many === true) out.forwarded_many = true;
+  if (Array.isArray(f.media) && f.media.every(isString)) out.media = f.media;
+  if (f.view_once === true) out.view_once = true;
+  if (isNumber(f.disappears_at)) out.disappears_at = f.disappears_at;
+  return out;
+}
 
 function malformed(op: string, raw: string): ParleyError {
   return new ParleyError('PROTOCOL_ERROR', `Malformed '${op}' frame from server`, {
@@ -77,9 +92,11 @@ export function parseServerFrame(data: unknown): ParsedServerFrame | null {
         from_account: f.from_account,
         from_device: f.from_device,
         chat: isString(f.chat) ? f.chat : f.from_account,
-        kind: f.kind === 'event' ? 'event' : 'message',
+        // A kind this SDK does not know is shown as a plain message (its text, if any).
+        kind: MESSAGE_KINDS.includes(f.kind as MessageKind) ? (f.kind as MessageKind) : 'message',
         sent_at: f.sent_at,
         payload: f.payload,
+        ...messageExtra(f),
       };
     case 'sent':
       if (!isString(f.id) || !isString(f.message_id) || !isNumber(f.sent_at)) throw malformed(f.op, data);

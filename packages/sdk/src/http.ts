@@ -5,6 +5,8 @@
 import type {
   ContactMatch,
   DeviceView,
+  DisappearingTimer,
+  DisappearingView,
   GroupView,
   LinkCodeResponse,
   LinkDeviceResponse,
@@ -159,6 +161,10 @@ export function createAccountApi(http: Pick<Http, 'request'>) {
     messageReceipts: (messageId: string) =>
       http.request<MessageReceiptsView>('GET', `/messages/${encodeURIComponent(messageId)}/receipts`),
     contacts: createContactsApi(http),
+    disappearing: (chatId: string) =>
+      http.request<DisappearingView>('GET', `/chats/${encodeURIComponent(chatId)}/disappearing`),
+    setDisappearing: (chatId: string, timer: DisappearingTimer) =>
+      http.request<DisappearingView>('PUT', `/chats/${encodeURIComponent(chatId)}/disappearing`, { timer }),
     logoutAll: () => http.request<LogoutResponse>('POST', '/auth/logout-all'),
   };
 }

@@ -36,7 +36,11 @@ export interface OutgoingSend {
   clientId: string;
   to: string;
   payload: string;
+  /** The send frame's optional fields (kind, ref, reply_to, forward_of, media, view_once). */
+  fields?: SendFields;
 }
+
+export type SendFields = Omit<SendFrame, 'op' | 'id' | 'to' | 'payload'>;
 
 /** What rejectAll/rejectWaiting tell the error factory, so the app can retry with the same id. */
 export interface UnansweredSend {
@@ -122,7 +126,14 @@ export function createOutbox(deps: OutboxDeps) {
     while (connected && !held && inFlight < limit) {
       const entry = ready[0];
       if (entry === undefined) return;
-      if (!deps.transmit({ op: 'send', id: entry.clientId, to: entry.to, payload: entry.payload })) return;
+      const frame: SendFrame = {
+        op: 'send',
+        id: entry.clientId,
+        to: entry.to,
+        payload: entry.payload,
+        ...entry.fields,
+      };
+      if (!deps.transmit(frame)) return;
       ready.shift();
       entry.state = 'inflight';
       entry.transmitted = true;

@@ -43,6 +43,12 @@ export interface SendOptions {
    * of an earlier send makes a retry idempotent: the server returns the original message.
    */
   clientId?: string;
+  /** The message of the same chat this one replies to (put the quote in the payload). */
+  replyTo?: string;
+  /** Uploaded media ids this message carries. */
+  media?: string[];
+  /** Each recipient can open the media once. */
+  viewOnce?: boolean;
 }
 
 /** Who this connection is signed in as, from the server's `welcome`. */

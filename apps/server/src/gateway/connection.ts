@@ -28,6 +28,7 @@ import {
   pingFrame,
   presenceFrame,
   receiptFrame,
+  type SendFrame,
   type ServerFrame,
   sendFrame,
   typingFrame,
@@ -154,7 +155,7 @@ export class DeviceConnection {
           return;
         }
         const send = this.parse(sendFrame, frame, id);
-        if (send) this.onSend(send.id, send.to, send.payload);
+        if (send) this.onSend(send);
         return;
       }
       case 'ack': {
@@ -304,7 +305,8 @@ export class DeviceConnection {
     );
   }
 
-  private onSend(clientId: string, to: string, payload: string): void {
+  private onSend(send: SendFrame): void {
+    const clientId = send.id;
     const actor = this.actor;
     if (!actor) return;
     const readAt = performance.now();
@@ -312,7 +314,17 @@ export class DeviceConnection {
     if (this.outstandingSends >= MAX_OUTSTANDING_SENDS) this.updatePaused();
     let pending: Promise<{ message_id: string; sent_at: number; duplicate: boolean }>;
     try {
-      pending = this.ctx.delivery.send(actor, { clientId, to, payload });
+      pending = this.ctx.delivery.send(actor, {
+        clientId,
+        to: send.to,
+        payload: send.payload,
+        kind: send.kind,
+        ref: send.ref,
+        replyTo: send.reply_to,
+        forwardOf: send.forward_of,
+        media: send.media,
+        viewOnce: send.view_once,
+      });
     } catch (e: unknown) {
       pending = Promise.reject(e);
     }

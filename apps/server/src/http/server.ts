@@ -22,6 +22,7 @@ import {
 import { AppError, isAppError } from '../errors.js';
 import { type AccountsService, accountsRoutes, type DeviceActor } from '../modules/accounts/index.js';
 import { type ContactsService, contactsRoutes } from '../modules/contacts/index.js';
+import { type DisappearingService, disappearingRoutes } from '../modules/disappearing/index.js';
 import { type GroupsService, groupsRoutes } from '../modules/groups/index.js';
 import { type MediaService, mediaRoutes } from '../modules/media/index.js';
 import { type ReceiptsService, receiptsRoutes } from '../modules/receipts/index.js';
@@ -35,6 +36,7 @@ export interface HttpServerDeps {
   groups: GroupsService;
   contacts: ContactsService;
   receipts: ReceiptsService;
+  disappearing: DisappearingService;
   media: MediaService;
   /** Resolves when storage answers; rejects otherwise. */
   pingStorage(): Promise<void>;
@@ -151,6 +153,7 @@ export async function createHttpServer(deps: HttpServerDeps): Promise<FastifyIns
     await app.register(groupsRoutes, { groups: deps.groups, authenticate });
     await app.register(contactsRoutes, { contacts: deps.contacts, authenticate });
     await app.register(receiptsRoutes, { receipts: deps.receipts, authenticate });
+    await app.register(disappearingRoutes, { disappearing: deps.disappearing, authenticate });
     await app.register(mediaRoutes, { media: deps.media, authenticate });
   }
 

@@ -29,6 +29,9 @@ export async function up(db: Kysely<unknown>, caps: DbCaps): Promise<void> {
   await meta.addColumn('edited_at', int64).execute();
   await meta.addColumn('deleted_at', int64).execute();
 
+  // A delete for everyone also removes the undelivered edits of the message.
+  await db.schema.createIndex('message_meta_ref_idx').on('message_meta').column('ref_id').execute();
+
   await db.schema.alterTable('envelopes').addColumn('extra', 'text').execute();
   // Deleting a message for everyone removes its undelivered envelopes.
   await db.schema.createIndex('envelopes_message_idx').on('envelopes').column('message_id').execute();

@@ -11,6 +11,7 @@ import {
   createWorkerCommitExecutor,
   type DeviceEvent,
 } from '../../src/modules/delivery/index.js';
+import { createDisappearingModule } from '../../src/modules/disappearing/index.js';
 import { createGroupsModule } from '../../src/modules/groups/index.js';
 import { createMediaModule } from '../../src/modules/media/index.js';
 import { createReceiptsModule } from '../../src/modules/receipts/index.js';
@@ -86,6 +87,12 @@ export function createTestContext(storage: StorageContext, options: TestContextO
   const eventWriter = createEventWriter({ bus, clock, ids });
   const groups = createGroupsModule({ db: storage.db, clock, ids, events: eventWriter });
   const receipts = createReceiptsModule({ db: storage.db, clock, events: eventWriter });
+  const disappearing = createDisappearingModule({
+    db: storage.db,
+    clock,
+    events: eventWriter,
+    groups: groups.service,
+  });
   const media = createMediaModule({ db: storage.db, dataDir: storage.dataDir, clock, ids, logger });
   const events: { channel: string; event: DeviceEvent }[] = [];
 
@@ -100,6 +107,7 @@ export function createTestContext(storage: StorageContext, options: TestContextO
     groups: groups.service,
     contacts: contacts.service,
     receipts: receipts.service,
+    disappearing: disappearing.service,
     media: media.service,
     mediaStore: media.store,
     presence,

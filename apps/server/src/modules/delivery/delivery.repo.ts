@@ -5,6 +5,7 @@
 import { sql } from 'kysely';
 import type { Executor } from '../../platform/db.js';
 import type { EnvelopesTable } from '../../platform/schema.js';
+import type { MetaInsert, MetaRow } from './delivery.commit.js';
 
 export type EnvelopeRow = EnvelopesTable;
 
@@ -167,11 +168,193 @@ export function createDeliveryRepo() {
         .execute();
     },
 
-    async insertMeta(
-      tx: Executor,
-      row: { message_id: string; sender_account: string; to_id: string; sent_at: number; expires_at: number },
-    ): Promise<void> {
+    async insertMeta(tx: Executor, row: MetaInsert): Promise<void> {
       await tx.insertInto('message_meta').values(row).execute();
+    },
+
+    async findMeta(tx: Executor, messageIds: string[]): Promise<Map<string, MetaRow>> {
+      const out = new Map<string, MetaRow>();
+      for (const part of chunks(messageIds, KEY_CHUNK)) {
+        const rows = await tx
+          .selectFrom('message_meta')
+          .select([
+            'message_id',
+            'sender_account',
+            'to_id',
+            'sent_at',
+            'expires_at',
+            'kind',
+            'forward_hops',
+            'view_once',
+            'deleted_at',
+          ])
+          .where('message_id', 'in', part)
+          .execute();
+        for (const r of rows)
+          out.set(r.message_id, {
+            ...r,
+            sent_at: Number(r.sent_at),
+            expires_at: Number(r.expires_at),
+            deleted_at: r.deleted_at === null ? null : Number(r.deleted_at),
+          });
+      }
+      return out;
+    },
+
+    async memberSince(tx: Executor, groupId: string, accountId: string): Promise<number | undefined> {
+      const row = await tx
+        .selectFrom('group_members')
+        .select('joined_at')
+        .where('group_id', '=', groupId)
+        .where('account_id', '=', accountId)
+        .executeTakeFirst();
+      return row === undefined ? undefined : Number(row.joined_at);
+    },
+
+    /**
+     * Media the account may attach: its own uploads, or media of a message it can see (a
+     * forward). An expired upload no message uses is about to be deleted and is not usable.
+     */
+    async findUsableMedia(
+      tx: Executor,
+      accountId: string,
+      mediaIds: string[],
+      now: number,
+    ): Promise<Set<string>> {
+      const out = new Set<string>();
+      for (const part of chunks(mediaIds, KEY_CHUNK)) {
+        const rows = await tx
+          .selectFrom('media as m')
+          .select('m.id')
+          .where('m.id', 'in', part)
+          .where((eb) =>
+            eb.or([
+              eb('m.expires_at', '>', now),
+              eb.exists(
+                eb.selectFrom('message_media as x').select('x.media_id').whereRef('x.media_id', '=', 'm.id'),
+              ),
+            ]),
+          )
+          .where((eb) =>
+            eb.or([
+              eb('m.owner_account', '=', accountId),
+              eb.exists(
+                eb
+                  .selectFrom('message_media as mm')
+                  .innerJoin('message_meta as mt', 'mt.message_id', 'mm.message_id')
+                  .select('mm.media_id')
+                  .whereRef('mm.media_id', '=', 'm.id')
+                  .where('mt.deleted_at', 'is', null)
+                  .where('mt.expires_at', '>', now)
+                  .where((w) =>
+                    w.or([
+                      w('mt.sender_account', '=', accountId),
+                      w('mt.to_id', '=', accountId),
+                      w.exists(
+                        w
+                          .selectFrom('group_members as g')
+                          .select('g.group_id')
+                          .whereRef('g.group_id', '=', 'mt.to_id')
+                          .where('g.account_id', '=', accountId)
+                          .whereRef('g.joined_at', '<=', 'mt.sent_at'),
+                      ),
+                    ]),
+                  ),
+              ),
+            ]),
+          )
+          .execute();
+        for (const r of rows) out.add(r.id);
+      }
+      return out;
+    },
+
+    async insertMessageMedia(
+      tx: Executor,
+      rows: { message_id: string; media_id: string; expires_at: number }[],
+    ): Promise<void> {
+      if (rows.length === 0) return;
+      await tx
+        .insertInto('message_media')
+        .values(rows)
+        .onConflict((oc) => oc.columns(['message_id', 'media_id']).doNothing())
+        .execute();
+    },
+
+    async findTimers(tx: Executor, chatKeys: string[]): Promise<Map<string, number>> {
+      const out = new Map<string, number>();
+      for (const part of chunks(chatKeys, KEY_CHUNK)) {
+        const rows = await tx
+          .selectFrom('chat_timers')
+          .select(['chat_key', 'timer_ms'])
+          .where('chat_key', 'in', part)
+          .execute();
+        for (const r of rows) if (Number(r.timer_ms) > 0) out.set(r.chat_key, Number(r.timer_ms));
+      }
+      return out;
+    },
+
+    async markEdited(tx: Executor, messageId: string, at: number): Promise<void> {
+      await tx
+        .updateTable('message_meta')
+        .set({ edited_at: at })
+        .where('message_id', '=', messageId)
+        .execute();
+    },
+
+    async tombstone(tx: Executor, messageId: string, at: number): Promise<void> {
+      // The message and its edits: what the sender wanted gone must not reach anyone now.
+      const edits = tx
+        .selectFrom('message_meta')
+        .select('message_id')
+        .where('ref_id', '=', messageId)
+        .where('kind', '=', 'edit');
+      await tx
+        .deleteFrom('envelopes')
+        .where((eb) => eb.or([eb('message_id', '=', messageId), eb('message_id', 'in', edits)]))
+        .execute();
+      await tx
+        .deleteFrom('message_bodies')
+        .where((eb) => eb.or([eb('message_id', '=', messageId), eb('message_id', 'in', edits)]))
+        .execute();
+      await tx.deleteFrom('message_media').where('message_id', '=', messageId).execute();
+      await tx.deleteFrom('reactions').where('message_id', '=', messageId).execute();
+      await tx
+        .updateTable('message_meta')
+        .set({ deleted_at: at })
+        .where('message_id', '=', messageId)
+        .execute();
+    },
+
+    async setReaction(
+      tx: Executor,
+      row: {
+        message_id: string;
+        account_id: string;
+        reaction_id: string;
+        reacted_at: number;
+        expires_at: number;
+      },
+    ): Promise<void> {
+      await tx
+        .insertInto('reactions')
+        .values(row)
+        .onConflict((oc) =>
+          oc.columns(['message_id', 'account_id']).doUpdateSet({
+            reaction_id: row.reaction_id,
+            reacted_at: row.reacted_at,
+            expires_at: row.expires_at,
+          }),
+        )
+        .execute();
+    },
+
+    async removeReaction(tx: Executor, messageId: string, accountId: string): Promise<void> {
+      await tx
+        .deleteFrom('reactions')
+        .where('message_id', '=', messageId)
+        .where('account_id', '=', accountId)
+        .execute();
     },
 
     async findBlocks(tx: Executor, pairs: [string, string][]): Promise<Set<string>> {
@@ -246,11 +429,11 @@ export function createDeliveryRepo() {
       return Number(result.numDeletedRows);
     },
 
-    /** Forgets idempotency keys older than `before` (a retry that late is a new message). */
-    /** Deletes message metadata and receipts of messages past their 30 days. */
+    /** Deletes message metadata, receipts and reactions of messages past their expiry. */
     async deleteExpiredMeta(tx: Executor, now: number): Promise<number> {
       const old = tx.selectFrom('message_meta').select('message_id').where('expires_at', '<', now);
       await tx.deleteFrom('receipts').where('message_id', 'in', old).execute();
+      await tx.deleteFrom('reactions').where('expires_at', '<', now).execute();
       const result = await tx.deleteFrom('message_meta').where('expires_at', '<', now).executeTakeFirst();
       return Number(result.numDeletedRows);
     },
@@ -261,6 +444,7 @@ export function createDeliveryRepo() {
       return Number(result.numDeletedRows);
     },
 
+    /** Forgets idempotency keys older than `before` (a retry that late is a new message). */
     async deleteOldSendKeys(tx: Executor, before: number): Promise<number> {
       const result = await tx.deleteFrom('sends').where('sent_at', '<', before).executeTakeFirst();
       return Number(result.numDeletedRows);

@@ -10,7 +10,7 @@
  * - Envelopes not acked within 30 days expire; idempotency keys are kept as long.
  */
 import { performance } from 'node:perf_hooks';
-import { MAX_PAYLOAD_BYTES, type TypingEventFrame } from '@parley/protocol';
+import { MAX_PAYLOAD_BYTES, type SendKind, type TypingEventFrame } from '@parley/protocol';
 import { AppError } from '../../errors.js';
 import type { Bus } from '../../platform/bus.js';
 import type { Clock } from '../../platform/clock.js';
@@ -32,6 +32,13 @@ export interface SendInput {
   to: string;
   /** Standard base64, opaque to the server. */
   payload: string;
+  /** `message` (default) or an act on the earlier message `ref`: reaction, edit, delete. */
+  kind?: SendKind;
+  ref?: string;
+  replyTo?: string;
+  forwardOf?: string;
+  media?: string[];
+  viewOnce?: boolean;
 }
 
 export interface SendResult {
@@ -106,6 +113,12 @@ export function createDeliveryService(deps: DeliveryServiceDeps) {
       recipient: item.recipient,
       payload: item.input.payload,
       messageId: ids.newId('msg'),
+      kind: item.input.kind ?? 'message',
+      ref: item.input.ref,
+      replyTo: item.input.replyTo,
+      forwardOf: item.input.forwardOf,
+      media: item.input.media,
+      viewOnce: item.input.viewOnce === true,
     }));
     try {
       result = await executor.commit({ items, acks: [...acks], now, ttlMs: ENVELOPE_TTL_MS });
@@ -144,10 +157,11 @@ export function createDeliveryService(deps: DeliveryServiceDeps) {
       }
     }
     // Announced only now: a gateway that hears of an envelope can always read it.
+    const shapes = new Map(result.shapes.map(([index, shape]) => [index, shape]));
     for (const [index, deviceId, seq, chatId] of result.created) {
       const item = items[index];
       if (!item) continue;
-      const envelope = envelopeOf(item, chatId, deviceId, seq, now, ENVELOPE_TTL_MS);
+      const envelope = envelopeOf(item, chatId, deviceId, seq, now, ENVELOPE_TTL_MS, shapes.get(index));
       bus.publish(deviceChannel(deviceId), { type: 'envelope', envelope } satisfies DeviceEvent);
     }
     if (accepted > 0) deps.onAccepted?.(accepted);
@@ -186,6 +200,7 @@ export function createDeliveryService(deps: DeliveryServiceDeps) {
           max_bytes: MAX_PAYLOAD_BYTES,
         });
       }
+      checkSendShape(input);
       const recipient = parseRecipient(input.to);
       if (closing)
         throw new AppError('SERVER_BUSY', 'The server is shutting down; retry on another connection.');
@@ -289,6 +304,37 @@ export function createDeliveryService(deps: DeliveryServiceDeps) {
       await executor.close();
     },
   };
+}
+
+/**
+ * The rules between a send's fields that the frame schema cannot say: an act on a message
+ * names it in `ref` and carries nothing else; only a plain message replies, forwards or carries
+ * media; view-once needs media; an edit has new content and a delete has none.
+ */
+function checkSendShape(input: SendInput): void {
+  const kind = input.kind ?? 'message';
+  const problems: string[] = [];
+  if (kind === 'message') {
+    if (input.ref !== undefined) problems.push('ref is only for reaction, edit and delete');
+    if (input.viewOnce && !input.media) problems.push('view_once needs media');
+  } else {
+    if (input.ref === undefined) problems.push(`a ${kind} needs ref, the message it acts on`);
+    for (const [field, value] of [
+      ['reply_to', input.replyTo],
+      ['forward_of', input.forwardOf],
+      ['media', input.media],
+      ['view_once', input.viewOnce],
+    ] as const) {
+      if (value !== undefined) problems.push(`${field} is not allowed on a ${kind}`);
+    }
+    if (kind === 'edit' && input.payload === '') problems.push('an edit needs the new content as payload');
+    if (kind === 'delete' && input.payload !== '') problems.push('a delete has an empty payload');
+  }
+  if (problems.length > 0) {
+    throw new AppError('VALIDATION_FAILED', problems.join('; '), {
+      issues: problems.map((message) => ({ path: '', message })),
+    });
+  }
 }
 
 /** Decoded size of standard base64 without decoding it. */

@@ -7,7 +7,7 @@
  * run both against the same expectations.
  */
 import type SQLite from 'better-sqlite3';
-import type { CommitStore } from './delivery.commit.js';
+import type { CommitStore, MetaRow } from './delivery.commit.js';
 import type { EnvelopeRow, RecipientRow } from './delivery.repo.js';
 import { sendKey } from './delivery.repo.js';
 
@@ -45,8 +45,58 @@ export function createSqliteCommitStore(database: SQLite.Database): CommitStore 
       'select m.account_id, m.role, d.id as device_id from group_members m ' +
         'left join devices d on d.account_id = m.account_id where m.group_id = ?',
     ),
-    insertMeta: database.prepare<[string, string, string, number, number]>(
-      'insert into message_meta (message_id, sender_account, to_id, sent_at, expires_at) values (?, ?, ?, ?, ?)',
+    insertMeta: database.prepare<
+      [string, string, string, number, number, string, string | null, string | null, number, number]
+    >(
+      'insert into message_meta (message_id, sender_account, to_id, sent_at, expires_at, kind, ref_id, ' +
+        'reply_to, forward_hops, view_once) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+    ),
+    findMeta: database.prepare<[string], MetaRow>(
+      'select message_id, sender_account, to_id, sent_at, expires_at, kind, forward_hops, view_once, ' +
+        'deleted_at from message_meta where message_id = ?',
+    ),
+    memberSince: database.prepare<[string, string], { joined_at: number }>(
+      'select joined_at from group_members where group_id = ? and account_id = ?',
+    ),
+    // Same rule as the Kysely repo's findUsableMedia.
+    usableMedia: database.prepare<{ id: string; account: string; now: number }, { id: string }>(
+      'select m.id from media m where m.id = @id ' +
+        'and (m.expires_at > @now or exists (select 1 from message_media x where x.media_id = m.id)) ' +
+        'and (m.owner_account = @account or exists (select 1 from message_media mm ' +
+        'join message_meta mt on mt.message_id = mm.message_id where mm.media_id = m.id ' +
+        'and mt.deleted_at is null and mt.expires_at > @now and (mt.sender_account = @account ' +
+        'or mt.to_id = @account or exists (select 1 from group_members g where g.group_id = mt.to_id ' +
+        'and g.account_id = @account and g.joined_at <= mt.sent_at))))',
+    ),
+    insertMessageMedia: database.prepare<[string, string, number]>(
+      'insert into message_media (message_id, media_id, expires_at) values (?, ?, ?) on conflict do nothing',
+    ),
+    findTimer: database.prepare<[string], { timer_ms: number }>(
+      'select timer_ms from chat_timers where chat_key = ?',
+    ),
+    markEdited: database.prepare<[number, string]>(
+      'update message_meta set edited_at = ? where message_id = ?',
+    ),
+    tombstoneEnvelopes: database.prepare<[string, string]>(
+      'delete from envelopes where message_id = ? or message_id in ' +
+        "(select message_id from message_meta where ref_id = ? and kind = 'edit')",
+    ),
+    tombstoneBodies: database.prepare<[string, string]>(
+      'delete from message_bodies where message_id = ? or message_id in ' +
+        "(select message_id from message_meta where ref_id = ? and kind = 'edit')",
+    ),
+    tombstoneMedia: database.prepare<[string]>('delete from message_media where message_id = ?'),
+    tombstoneReactions: database.prepare<[string]>('delete from reactions where message_id = ?'),
+    tombstoneMeta: database.prepare<[number, string]>(
+      'update message_meta set deleted_at = ? where message_id = ?',
+    ),
+    setReaction: database.prepare<[string, string, string, number, number]>(
+      'insert into reactions (message_id, account_id, reaction_id, reacted_at, expires_at) values (?, ?, ?, ?, ?) ' +
+        'on conflict (message_id, account_id) do update set reaction_id = excluded.reaction_id, ' +
+        'reacted_at = excluded.reacted_at, expires_at = excluded.expires_at',
+    ),
+    removeReaction: database.prepare<[string, string]>(
+      'delete from reactions where message_id = ? and account_id = ?',
     ),
     isBlocked: database.prepare<[string, string], { one: number }>(
       'select 1 as one from blocks where account_id = ? and blocked_id = ?',
@@ -113,7 +163,61 @@ export function createSqliteCommitStore(database: SQLite.Database): CommitStore 
       return q.groupMembers.all(groupId);
     },
     async insertMeta(row) {
-      q.insertMeta.run(row.message_id, row.sender_account, row.to_id, row.sent_at, row.expires_at);
+      q.insertMeta.run(
+        row.message_id,
+        row.sender_account,
+        row.to_id,
+        row.sent_at,
+        row.expires_at,
+        row.kind,
+        row.ref_id,
+        row.reply_to,
+        row.forward_hops,
+        row.view_once,
+      );
+    },
+    async findMeta(ids) {
+      const out = new Map<string, MetaRow>();
+      for (const id of ids) {
+        const row = q.findMeta.get(id);
+        if (row) out.set(id, row);
+      }
+      return out;
+    },
+    async memberSince(groupId, accountId) {
+      return q.memberSince.get(groupId, accountId)?.joined_at;
+    },
+    async findUsableMedia(account, ids, now) {
+      const out = new Set<string>();
+      for (const id of ids) if (q.usableMedia.get({ id, account, now })) out.add(id);
+      return out;
+    },
+    async insertMessageMedia(rows) {
+      for (const r of rows) q.insertMessageMedia.run(r.message_id, r.media_id, r.expires_at);
+    },
+    async findTimers(keys) {
+      const out = new Map<string, number>();
+      for (const key of keys) {
+        const row = q.findTimer.get(key);
+        if (row && row.timer_ms > 0) out.set(key, row.timer_ms);
+      }
+      return out;
+    },
+    async markEdited(id, at) {
+      q.markEdited.run(at, id);
+    },
+    async tombstone(id, at) {
+      q.tombstoneEnvelopes.run(id, id);
+      q.tombstoneBodies.run(id, id);
+      q.tombstoneMedia.run(id);
+      q.tombstoneReactions.run(id);
+      q.tombstoneMeta.run(at, id);
+    },
+    async setReaction(r) {
+      q.setReaction.run(r.message_id, r.account_id, r.reaction_id, r.reacted_at, r.expires_at);
+    },
+    async removeReaction(id, accountId) {
+      q.removeReaction.run(id, accountId);
     },
     async findBlocks(pairs) {
       const out = new Set<string>();

@@ -3,6 +3,12 @@ import { createDeliveryRepo } from './delivery.repo.js';
 import { createDeliveryService, type DeliveryServiceDeps } from './delivery.service.js';
 
 export { type CommitExecutor, createWorkerCommitExecutor } from './commit-executor.js';
+export {
+  DELETE_WINDOW_MS,
+  EDIT_WINDOW_MS,
+  FORWARDED_MANY_HOPS,
+  pairKey,
+} from './delivery.commit.js';
 export type { EnvelopeRow } from './delivery.repo.js';
 export {
   base64DecodedLength,

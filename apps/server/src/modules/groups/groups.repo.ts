@@ -111,6 +111,17 @@ export function createGroupsRepo(db: Executor) {
     },
 
     /** Every device of the given accounts. */
+    /** The disappearing-messages timer of the group (0: off). */
+    async setTimer(tx: Executor, groupId: string, timerMs: number, setBy: string, at: number): Promise<void> {
+      await tx
+        .insertInto('chat_timers')
+        .values({ chat_key: groupId, timer_ms: timerMs, set_by: setBy, set_at: at })
+        .onConflict((oc) =>
+          oc.column('chat_key').doUpdateSet({ timer_ms: timerMs, set_by: setBy, set_at: at }),
+        )
+        .execute();
+    },
+
     async devicesOf(tx: Executor, accountIds: string[]): Promise<string[]> {
       if (accountIds.length === 0) return [];
       const rows = await tx

@@ -311,6 +311,20 @@ export function createGroupsService(deps: GroupsServiceDeps) {
       return view(actor, groupId);
     },
 
+    /**
+     * Turns disappearing messages on (timer in ms) or off (0) for the group; who may is who may
+     * edit the group's info. Under the group's lock, so the messages after it disappear.
+     */
+    async setDisappearing(actor: DeviceActor, groupId: string, timerMs: number): Promise<void> {
+      await change(actor, groupId, async (tx, { group, members }) => {
+        if (!canEditInfo(requireMember(actor, members), group)) {
+          throw new AppError('GROUP_ADMINS_ONLY', 'Only group admins can change disappearing messages.');
+        }
+        await repo.setTimer(tx, groupId, timerMs, actor.accountId, clock.now());
+        return { result: undefined, event: { type: 'chat.disappearing', timer_ms: timerMs } };
+      });
+    },
+
     /** Creates (or replaces) the group's invite link; admins only. */
     async createInvite(actor: DeviceActor, groupId: string): Promise<{ code: string }> {
       return change(actor, groupId, async (tx, { members }) => {
