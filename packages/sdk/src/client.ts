@@ -331,6 +331,11 @@ export class ParleyClient {
     return this.#api.contacts;
   }
 
+  /** Upload and download media (`upload`, `download`, `thumbnail`). */
+  get media() {
+    return this.#api.media;
+  }
+
   /** Group management (create, members, admins, settings, invite links). */
   get groups() {
     return this.#api.groups;

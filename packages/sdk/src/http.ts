@@ -18,6 +18,7 @@ import type {
   VerifyCodeResponse,
 } from '@parley/protocol';
 import { errorFromResponseBody, ParleyError } from './errors.js';
+import { createMediaApi } from './media.js';
 import { normalizeBaseUrl } from './socket.js';
 
 export type FetchLike = typeof fetch;
@@ -72,7 +73,35 @@ export function createHttp(options: HttpOptions) {
     return parsed as T;
   }
 
-  return { request };
+  /**
+   * One request whose body or answer is not JSON (media uploads and downloads). Answers the
+   * Response of a 2xx; anything else becomes the server's ParleyError.
+   */
+  async function raw(method: HttpMethod, path: string, body?: FormData): Promise<Response> {
+    const doFetch = options.fetch ?? globalThis.fetch;
+    const headers: Record<string, string> = {};
+    if (options.token !== undefined) headers.authorization = `Bearer ${options.token}`;
+    let response: Response;
+    try {
+      // fetch sets the multipart Content-Type (with its boundary) for a FormData body.
+      response = await doFetch(`${base}/api/v1${path}`, { method, headers, ...(body ? { body } : {}) });
+    } catch (cause: unknown) {
+      throw new ParleyError('NETWORK_ERROR', `${method} ${path} failed: could not reach the server`, {
+        cause,
+      });
+    }
+    if (response.ok) return response;
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(await response.text());
+    } catch {
+      // No readable error body: the status alone says what went wrong.
+      parsed = undefined;
+    }
+    throw errorFromResponseBody(parsed, response.status);
+  }
+
+  return { request, raw };
 }
 
 export type Http = ReturnType<typeof createHttp>;
@@ -138,7 +167,7 @@ export interface LogoutResponse {
 }
 
 /** The calls that need a device token. */
-export function createAccountApi(http: Pick<Http, 'request'>) {
+export function createAccountApi(http: Pick<Http, 'request' | 'raw'>) {
   return {
     me: () => http.request<ProfileView>('GET', '/me'),
     updateProfile(input: UpdateProfileInput): Promise<ProfileView> {
@@ -161,6 +190,7 @@ export function createAccountApi(http: Pick<Http, 'request'>) {
     messageReceipts: (messageId: string) =>
       http.request<MessageReceiptsView>('GET', `/messages/${encodeURIComponent(messageId)}/receipts`),
     contacts: createContactsApi(http),
+    media: createMediaApi(http),
     disappearing: (chatId: string) =>
       http.request<DisappearingView>('GET', `/chats/${encodeURIComponent(chatId)}/disappearing`),
     setDisappearing: (chatId: string, timer: DisappearingTimer) =>

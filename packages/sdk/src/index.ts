@@ -24,6 +24,7 @@ export {
 } from './http.js';
 export { CLIENT_ID_PATTERN, isValidClientId, newClientId } from './ids.js';
 export type { MessageHandler, ReceivedMessage } from './inbox.js';
+export type { DownloadedMedia, MediaApi, UploadMediaOptions } from './media.js';
 export type { SendResult } from './outbox.js';
 export { base64ToBytes, bytesToBase64, decodeText, encodeText } from './payload.js';
 export type { SocketCloseEvent, SocketMessageEvent, WebSocketConstructor, WebSocketLike } from './socket.js';

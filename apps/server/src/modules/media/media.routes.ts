@@ -86,6 +86,18 @@ export function parseRange(
   return { start, end };
 }
 
+/**
+ * After a refusal mid-upload (too large, wrong type) the client may still be sending. The
+ * answer goes out at once; the rest of the body is read and dropped, never written anywhere, as
+ * Fastify does for any body over its limit, so the client reads the answer instead of a reset
+ * connection.
+ */
+function discardRest(request: FastifyRequest): void {
+  if (request.raw.complete) return;
+  request.raw.unpipe();
+  request.raw.resume();
+}
+
 function send(request: FastifyRequest, reply: FastifyReply, download: MediaDownload) {
   reply
     .header('content-type', download.contentType)
@@ -152,6 +164,7 @@ export async function mediaRoutes(
       const actor = await deps.authenticate(request);
       const length = Number(request.headers['content-length']);
       if (length > MEDIA_MAX_UPLOAD_BYTES + MULTIPART_OVERHEAD) {
+        discardRest(request);
         throw new AppError('MEDIA_TOO_LARGE', `An upload is at most ${MEDIA_MAX_UPLOAD_BYTES} bytes.`, {
           max_bytes: MEDIA_MAX_UPLOAD_BYTES,
         });
@@ -173,6 +186,7 @@ export async function mediaRoutes(
         });
         return reply.code(201).send(view);
       } catch (e: unknown) {
+        discardRest(request);
         throw translateMultipartError(e);
       }
     },
