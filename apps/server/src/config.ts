@@ -17,7 +17,7 @@ const envSchema = z.object({
   PARLEY_HOST: z.string().min(1).default('127.0.0.1'),
   /** Port of the HTTP and WebSocket listener (0 picks a free port). */
   PARLEY_PORT: port.default(8080),
-  /** Folder for the SQLite database, generated secrets and (later) media. */
+  /** Folder for the SQLite database, generated secrets and media files. */
   PARLEY_DATA_DIR: z.string().min(1).default('./data'),
   /** `postgres://…` switches storage from the embedded SQLite file to PostgreSQL. */
   DATABASE_URL: z

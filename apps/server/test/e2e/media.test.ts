@@ -223,5 +223,10 @@ describe('media through the SDK', () => {
 
     const thumb = await alice.client.media.thumbnail(sticker.id);
     expect((await sharp(thumb.bytes).metadata()).width).toBe(320);
+
+    const doc = (await (await fetch(`${server.url}/api/docs/json`)).json()) as { paths: object };
+    expect(Object.keys(doc.paths)).toEqual(
+      expect.arrayContaining(['/api/v1/media', '/api/v1/media/{id}', '/api/v1/media/{id}/thumbnail']),
+    );
   });
 });
