@@ -124,7 +124,20 @@ export const ERROR_CODES = {
   MESSAGE_NOT_FOUND: {
     status: 404,
     retryable: false,
-    description: 'No message of yours has this id, or it is older than 30 days.',
+    description:
+      'No message you can see has this id (for receipts: no message you sent), or it is older than 30 days. Nothing changed.',
+  },
+  CHAT_NOT_FOUND: {
+    status: 404,
+    retryable: false,
+    description:
+      'The chat is neither a Parley account (a one-to-one chat is named by the other account’s id) nor a group you are a member of. Nothing changed.',
+  },
+  CHAT_PIN_LIMIT: {
+    status: 409,
+    retryable: false,
+    description:
+      'At most 3 chats can be pinned; unpin one first. `details.max_pinned` says the limit. Nothing changed.',
   },
   PAYLOAD_TOO_LARGE: {
     status: 413,

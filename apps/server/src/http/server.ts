@@ -21,6 +21,7 @@ import {
 } from 'fastify-type-provider-zod';
 import { AppError, isAppError } from '../errors.js';
 import { type AccountsService, accountsRoutes, type DeviceActor } from '../modules/accounts/index.js';
+import { type ChatsService, chatsRoutes } from '../modules/chats/index.js';
 import { type ContactsService, contactsRoutes } from '../modules/contacts/index.js';
 import { type GroupsService, groupsRoutes } from '../modules/groups/index.js';
 import { type ReceiptsService, receiptsRoutes } from '../modules/receipts/index.js';
@@ -34,6 +35,7 @@ export interface HttpServerDeps {
   groups: GroupsService;
   contacts: ContactsService;
   receipts: ReceiptsService;
+  chats: ChatsService;
   /** Resolves when storage answers; rejects otherwise. */
   pingStorage(): Promise<void>;
   trustProxy: boolean;
@@ -149,6 +151,7 @@ export async function createHttpServer(deps: HttpServerDeps): Promise<FastifyIns
     await app.register(groupsRoutes, { groups: deps.groups, authenticate });
     await app.register(contactsRoutes, { contacts: deps.contacts, authenticate });
     await app.register(receiptsRoutes, { receipts: deps.receipts, authenticate });
+    await app.register(chatsRoutes, { chats: deps.chats, authenticate });
   }
 
   return app;
