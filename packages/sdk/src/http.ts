@@ -15,6 +15,7 @@ import type {
   RequestCodeResponse,
   VerifyCodeResponse,
 } from '@parley/protocol';
+import { createChatsApi } from './chats.js';
 import { errorFromResponseBody, ParleyError } from './errors.js';
 import { normalizeBaseUrl } from './socket.js';
 
@@ -139,7 +140,8 @@ export interface LogoutResponse {
 export function createAccountApi(http: Pick<Http, 'request'>) {
   return {
     me: () => http.request<ProfileView>('GET', '/me'),
-    updateProfile(input: UpdateProfileInput): Promise<ProfileView> {
+    /** `version`: the account's state version after the change (absent when nothing changed). */
+    updateProfile(input: UpdateProfileInput): Promise<ProfileView & { version?: number }> {
       const body: { display_name?: string; about?: string } = {};
       if (input.displayName !== undefined) body.display_name = input.displayName;
       if (input.about !== undefined) body.about = input.about;
@@ -159,6 +161,7 @@ export function createAccountApi(http: Pick<Http, 'request'>) {
     messageReceipts: (messageId: string) =>
       http.request<MessageReceiptsView>('GET', `/messages/${encodeURIComponent(messageId)}/receipts`),
     contacts: createContactsApi(http),
+    chats: createChatsApi(http),
     logoutAll: () => http.request<LogoutResponse>('POST', '/auth/logout-all'),
   };
 }
@@ -248,8 +251,9 @@ export function createContactsApi(http: Pick<Http, 'request'>) {
       ).blocked,
     presence: (idOrPhone: string) => http.request<PresenceView>('GET', `/presence/${account(idOrPhone)}`),
     getPrivacy: () => http.request<PrivacySettings>('GET', '/me/privacy'),
+    /** `version`: the account's state version after the change (absent when nothing changed). */
     setPrivacy: (patch: Partial<PrivacySettings>) =>
-      http.request<PrivacySettings>('PATCH', '/me/privacy', patch),
+      http.request<PrivacySettings & { version?: number }>('PATCH', '/me/privacy', patch),
     report: (input: { account: string; reason?: string; block?: boolean }) =>
       http.request<{ report_id: string; blocked: boolean }>('POST', '/reports', input),
   };
