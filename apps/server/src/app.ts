@@ -8,6 +8,7 @@ import type { Config, Role } from './config.js';
 import { createGateway, WS_PATH } from './gateway/gateway.js';
 import { createHttpServer } from './http/server.js';
 import { createAccountsModule } from './modules/accounts/index.js';
+import { createChatsModule } from './modules/chats/index.js';
 import { createContactsModule } from './modules/contacts/index.js';
 import {
   createDeliveryModule,
@@ -84,12 +85,15 @@ export async function openPlatform(config: Config, options: PlatformOptions = {}
 export type Platform = Awaited<ReturnType<typeof openPlatform>>;
 
 export function createModules(p: Platform) {
+  const events = createEventWriter({ bus: p.bus, clock: p.clock, ids: p.ids });
+  const chats = createChatsModule({ db: p.db, clock: p.clock, events });
   const contacts = createContactsModule({
     db: p.db,
     clock: p.clock,
     ids: p.ids,
     rateLimiter: p.rateLimiter,
     presence: p.presence,
+    settingsSync: chats.service,
   });
   const accounts = createAccountsModule({
     canSee: (viewer, owner, field) => contacts.service.canSee(viewer, owner, field),
@@ -101,6 +105,7 @@ export function createModules(p: Platform) {
     rateLimiter: p.rateLimiter,
     otpKey: p.secrets.otp_key,
     logger: p.logger,
+    settingsSync: chats.service,
   });
   const delivery = createDeliveryModule({
     db: p.db,
@@ -120,7 +125,6 @@ export function createModules(p: Platform) {
       p.metrics.commitDuration.observe(seconds);
     },
   });
-  const events = createEventWriter({ bus: p.bus, clock: p.clock, ids: p.ids });
   const groups = createGroupsModule({ db: p.db, clock: p.clock, ids: p.ids, events });
   const receipts = createReceiptsModule({ db: p.db, clock: p.clock, events });
   const disappearing = createDisappearingModule({
@@ -144,6 +148,7 @@ export function createModules(p: Platform) {
     receipts: receipts.service,
     disappearing: disappearing.service,
     media: media.service,
+    chats: chats.service,
   };
 }
 
@@ -211,6 +216,7 @@ export async function startRoles(p: Platform, modules: Modules, roles: Role[]): 
     receipts: modules.receipts,
     disappearing: modules.disappearing,
     media: modules.media,
+    chats: modules.chats,
     pingStorage: () => p.db.ping(),
     trustProxy: config.trustProxy,
     version: VERSION,

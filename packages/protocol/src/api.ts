@@ -115,3 +115,90 @@ export interface MessageReceiptsView {
   delivered: { account_id: string; at: string }[];
   read: { account_id: string; at: string }[];
 }
+
+/** `muted_until` value that mutes a chat until it is unmuted. */
+export const MUTE_FOREVER = -1;
+/** How many chats an account may pin at once. */
+export const MAX_PINNED_CHATS = 3;
+
+/**
+ * One account's state of one chat, the same on every device of the account. Times are epoch
+ * milliseconds. A chat never changed reads as not archived, not pinned, not muted, version 0.
+ */
+export interface ChatStateView {
+  /** The other person's account id (one-to-one chat) or the group id. */
+  chat_id: string;
+  archived: boolean;
+  pinned: boolean;
+  pinned_at: number | null;
+  /** Null: not muted; `MUTE_FOREVER` (-1): until unmuted; else muted until this time. */
+  muted_until: number | null;
+  /** The newest message of the chat read on any device of the account. */
+  read_up_to: string | null;
+  read_at: number | null;
+  /** The account's state version at this chat's last change. */
+  version: number;
+}
+
+/** Profile and privacy settings of the account, as synced to its devices. */
+export interface AccountSettingsView {
+  profile: { display_name: string; about: string };
+  privacy: PrivacySettings;
+  /** The account's state version at the last settings change (0: never changed). */
+  version: number;
+}
+
+/** `GET /api/v1/chats`: chat states (all, or changed after `since`), settings and the account's version. */
+export interface ChatListResponse {
+  chats: ChatStateView[];
+  settings: AccountSettingsView;
+  /** The account's state version now: pass it as `since` next time. */
+  version: number;
+}
+
+export interface UpdateChatRequest {
+  archived?: boolean;
+  pinned?: boolean;
+  muted_until?: number | null;
+  read_up_to?: string;
+}
+
+export interface StarredMessageView {
+  message_id: string;
+  chat_id: string;
+  starred_at: number;
+}
+
+/** Answer of starring or unstarring a message. */
+export interface StarResponse {
+  message_id: string;
+  chat_id: string;
+  starred: boolean;
+  starred_at: number | null;
+  /** The account's state version after the call (unchanged when it changed nothing). */
+  version: number;
+}
+
+export interface StarredListResponse {
+  starred: StarredMessageView[];
+  version: number;
+}
+
+/** System event sent to an account's other devices when one of them changes a chat's state. */
+export interface ChatStateEvent extends ChatStateView {
+  type: 'chat.state';
+}
+
+export interface MessageStarEvent {
+  type: 'message.starred' | 'message.unstarred';
+  message_id: string;
+  chat_id: string;
+  /** Set for `message.starred`. */
+  starred_at?: number;
+  version: number;
+}
+
+/** System event sent to an account's other devices when one of them changes profile or privacy. */
+export interface AccountSettingsEvent extends AccountSettingsView {
+  type: 'account.settings';
+}

@@ -125,7 +125,7 @@ export const ERROR_CODES = {
     status: 404,
     retryable: false,
     description:
-      'No message you can see has this id in this chat (it may be older than 30 days or have disappeared). For a reaction, edit, delete or reply: the message named must be a message of the same chat.',
+      'No message you can see has this id (for receipts: no message you sent; for a reaction, edit, delete or reply: no message of that chat), or it is older than 30 days or has disappeared. Nothing changed.',
   },
   MESSAGE_DELETED: {
     status: 410,
@@ -183,6 +183,18 @@ export const ERROR_CODES = {
     retryable: false,
     description:
       'The Range header asks for bytes beyond the end of the media. `details.size` gives its size.',
+  },
+  CHAT_NOT_FOUND: {
+    status: 404,
+    retryable: false,
+    description:
+      'The chat is neither a Parley account (a one-to-one chat is named by the other account’s id) nor a group you are a member of. Nothing changed.',
+  },
+  CHAT_PIN_LIMIT: {
+    status: 409,
+    retryable: false,
+    description:
+      'At most 3 chats can be pinned; unpin one first. `details.max_pinned` says the limit. Nothing changed.',
   },
   PAYLOAD_TOO_LARGE: {
     status: 413,

@@ -336,6 +336,14 @@ export class ParleyClient {
     return this.#api.media;
   }
 
+  /**
+   * Chat state shared by the account's devices (archive, pin, mute, read position) and starred
+   * messages. Other devices' changes arrive through onMessage as `event`s; see createChatMirror.
+   */
+  get chats() {
+    return this.#api.chats;
+  }
+
   /** Group management (create, members, admins, settings, invite links). */
   get groups() {
     return this.#api.groups;

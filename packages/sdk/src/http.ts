@@ -17,6 +17,7 @@ import type {
   RequestCodeResponse,
   VerifyCodeResponse,
 } from '@parley/protocol';
+import { createChatsApi } from './chats.js';
 import { errorFromResponseBody, ParleyError } from './errors.js';
 import { createMediaApi } from './media.js';
 import { normalizeBaseUrl } from './socket.js';
@@ -170,7 +171,8 @@ export interface LogoutResponse {
 export function createAccountApi(http: Pick<Http, 'request' | 'raw'>) {
   return {
     me: () => http.request<ProfileView>('GET', '/me'),
-    updateProfile(input: UpdateProfileInput): Promise<ProfileView> {
+    /** `version`: the account's state version after the change (absent when nothing changed). */
+    updateProfile(input: UpdateProfileInput): Promise<ProfileView & { version?: number }> {
       const body: { display_name?: string; about?: string } = {};
       if (input.displayName !== undefined) body.display_name = input.displayName;
       if (input.about !== undefined) body.about = input.about;
@@ -195,6 +197,7 @@ export function createAccountApi(http: Pick<Http, 'request' | 'raw'>) {
       http.request<DisappearingView>('GET', `/chats/${encodeURIComponent(chatId)}/disappearing`),
     setDisappearing: (chatId: string, timer: DisappearingTimer) =>
       http.request<DisappearingView>('PUT', `/chats/${encodeURIComponent(chatId)}/disappearing`, { timer }),
+    chats: createChatsApi(http),
     logoutAll: () => http.request<LogoutResponse>('POST', '/auth/logout-all'),
   };
 }
@@ -284,8 +287,9 @@ export function createContactsApi(http: Pick<Http, 'request'>) {
       ).blocked,
     presence: (idOrPhone: string) => http.request<PresenceView>('GET', `/presence/${account(idOrPhone)}`),
     getPrivacy: () => http.request<PrivacySettings>('GET', '/me/privacy'),
+    /** `version`: the account's state version after the change (absent when nothing changed). */
     setPrivacy: (patch: Partial<PrivacySettings>) =>
-      http.request<PrivacySettings>('PATCH', '/me/privacy', patch),
+      http.request<PrivacySettings & { version?: number }>('PATCH', '/me/privacy', patch),
     report: (input: { account: string; reason?: string; block?: boolean }) =>
       http.request<{ report_id: string; blocked: boolean }>('POST', '/reports', input),
   };

@@ -3,7 +3,27 @@
  * REST sign-in and account calls, and ParleyClient for the WebSocket messaging protocol.
  */
 
+export {
+  type AccountSettingsEvent,
+  type AccountSettingsView,
+  type ChatListResponse,
+  type ChatStateEvent,
+  type ChatStateView,
+  MAX_PINNED_CHATS,
+  type MessageStarEvent,
+  MUTE_FOREVER,
+  type StarResponse,
+  type StarredListResponse,
+  type StarredMessageView,
+} from '@parley/protocol';
 export type { BackoffOptions } from './backoff.js';
+export {
+  type ChatMirror,
+  type ChatMirrorSnapshot,
+  type ChatsApi,
+  createChatMirror,
+  type UpdateChatInput,
+} from './chats.js';
 export { ParleyClient } from './client.js';
 export { ParleyError, type ParleyErrorCode, type ParleyErrorOptions, type SdkErrorCode } from './errors.js';
 export {

@@ -21,6 +21,7 @@ import {
 } from 'fastify-type-provider-zod';
 import { AppError, isAppError } from '../errors.js';
 import { type AccountsService, accountsRoutes, type DeviceActor } from '../modules/accounts/index.js';
+import { type ChatsService, chatsRoutes } from '../modules/chats/index.js';
 import { type ContactsService, contactsRoutes } from '../modules/contacts/index.js';
 import { type DisappearingService, disappearingRoutes } from '../modules/disappearing/index.js';
 import { type GroupsService, groupsRoutes } from '../modules/groups/index.js';
@@ -38,6 +39,7 @@ export interface HttpServerDeps {
   receipts: ReceiptsService;
   disappearing: DisappearingService;
   media: MediaService;
+  chats: ChatsService;
   /** Resolves when storage answers; rejects otherwise. */
   pingStorage(): Promise<void>;
   trustProxy: boolean;
@@ -155,6 +157,7 @@ export async function createHttpServer(deps: HttpServerDeps): Promise<FastifyIns
     await app.register(receiptsRoutes, { receipts: deps.receipts, authenticate });
     await app.register(disappearingRoutes, { disappearing: deps.disappearing, authenticate });
     await app.register(mediaRoutes, { media: deps.media, authenticate });
+    await app.register(chatsRoutes, { chats: deps.chats, authenticate });
   }
 
   return app;

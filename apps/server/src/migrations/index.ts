@@ -6,6 +6,7 @@ import * as m0003 from './0003_groups.js';
 import * as m0004 from './0004_contacts.js';
 import * as m0005 from './0005_receipts.js';
 import * as m0006 from './0006_message_features.js';
+import * as m0007 from './0007_chat_state.js';
 import * as m0008 from './0008_media.js';
 
 export const migrations: Record<string, MigrationModule> = {
@@ -15,6 +16,6 @@ export const migrations: Record<string, MigrationModule> = {
   '0004_contacts': m0004,
   '0005_receipts': m0005,
   '0006_message_features': m0006,
-  // 0007 is reserved for work on another branch.
+  '0007_chat_state': m0007,
   '0008_media': m0008,
 };

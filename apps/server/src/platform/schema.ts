@@ -17,6 +17,10 @@ export interface AccountsTable {
   privacy_about: Generated<Visibility>;
   /** 1 when the account sends read receipts (and so sees others'). */
   read_receipts: Generated<number>;
+  /** Counts every change to the account's chat state, starred messages and settings. */
+  state_version: Generated<number>;
+  /** The state_version of the last profile or privacy change (0: never changed). */
+  settings_version: Generated<number>;
 }
 
 export interface BlocksTable {
@@ -206,6 +210,30 @@ export interface ReceiptsTable {
   read_at: number | null;
 }
 
+/** One account's state of one chat (1:1: the other account's id; group: its id). */
+export interface ChatStateTable {
+  account_id: string;
+  chat_id: string;
+  /** 0 or 1. */
+  archived: number;
+  pinned_at: number | null;
+  /** Epoch ms; -1: muted until unmuted; null: not muted. */
+  muted_until: number | null;
+  /** The newest message of the chat the account has read. */
+  read_up_to: string | null;
+  read_at: number | null;
+  updated_at: number;
+  /** The account's state_version at this row's last change. */
+  version: number;
+}
+
+export interface StarredTable {
+  account_id: string;
+  message_id: string;
+  chat_id: string;
+  starred_at: number;
+}
+
 export interface SendsTable {
   sender_device: string;
   client_id: string;
@@ -233,4 +261,6 @@ export interface Database {
   media: MediaTable;
   message_media: MessageMediaTable;
   media_views: MediaViewsTable;
+  chat_state: ChatStateTable;
+  starred: StarredTable;
 }

@@ -4,6 +4,7 @@
  */
 import { AppError } from '../../src/errors.js';
 import { createAccountsModule } from '../../src/modules/accounts/index.js';
+import { createChatsModule } from '../../src/modules/chats/index.js';
 import { createContactsModule } from '../../src/modules/contacts/index.js';
 import {
   createDeliveryModule,
@@ -61,12 +62,15 @@ export function createTestContext(storage: StorageContext, options: TestContextO
     },
   };
   const presence = createPresenceRegistry(bus);
+  const eventWriter = createEventWriter({ bus, clock, ids });
+  const chats = createChatsModule({ db: storage.db, clock, events: eventWriter });
   const contacts = createContactsModule({
     db: storage.db,
     clock,
     ids,
     rateLimiter: createMemoryRateLimiter,
     presence,
+    settingsSync: chats.service,
   });
   const accounts = createAccountsModule({
     canSee: (viewer, owner, field) => contacts.service.canSee(viewer, owner, field),
@@ -78,13 +82,13 @@ export function createTestContext(storage: StorageContext, options: TestContextO
     rateLimiter: createMemoryRateLimiter,
     otpKey: 'test-otp-key-that-is-long-enough-0123456789',
     logger,
+    settingsSync: chats.service,
   });
   const executor = options.writerThread
     ? createWorkerCommitExecutor({ dataDir: storage.dataDir, sqliteSync: 'normal' }, logger)
     : undefined;
   const delivery = createDeliveryModule({ db: storage.db, clock, ids, bus, logger, executor });
   open.push(delivery.service);
-  const eventWriter = createEventWriter({ bus, clock, ids });
   const groups = createGroupsModule({ db: storage.db, clock, ids, events: eventWriter });
   const receipts = createReceiptsModule({ db: storage.db, clock, events: eventWriter });
   const disappearing = createDisappearingModule({
@@ -110,6 +114,7 @@ export function createTestContext(storage: StorageContext, options: TestContextO
     disappearing: disappearing.service,
     media: media.service,
     mediaStore: media.store,
+    chats: chats.service,
     presence,
     events,
     /** Records every event published on a device's channel. */

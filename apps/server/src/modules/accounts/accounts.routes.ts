@@ -103,7 +103,16 @@ export async function accountsRoutes(app: FastifyInstance, deps: AccountsRoutesD
         body: z
           .object({ display_name: z.string().max(64).optional(), about: z.string().max(140).optional() })
           .strict(),
-        response: { 200: profile, 400: errorResponse, 401: errorResponse },
+        response: {
+          200: profile.extend({
+            version: z
+              .number()
+              .optional()
+              .describe('the account’s state version after the change (absent when nothing changed)'),
+          }),
+          400: errorResponse,
+          401: errorResponse,
+        },
       },
     },
     async (request) => accounts.updateProfile(await authenticate(request), request.body),

@@ -20,6 +20,7 @@ import { hashToken, type Ids } from '../../platform/ids.js';
 import type { Logger } from '../../platform/logger.js';
 import { enforceLimit, type RateLimiterFactory } from '../../platform/rate-limit.js';
 import type { CodeSender } from '../../platform/sms.js';
+import type { SettingsSync } from '../chats/index.js';
 import { canLinkDevices, canLogOut } from './accounts.policy.js';
 import { presentDevice, presentProfile } from './accounts.present.js';
 import type { AccountsRepo } from './accounts.repo.js';
@@ -68,6 +69,8 @@ export interface AccountsServiceDeps {
   logger: Logger;
   /** Privacy: whether a viewer may see an owner's field (the contacts module decides). */
   canSee?: (viewerId: string, ownerId: string, field: 'about' | 'photo') => Promise<boolean>;
+  /** Tells the account's other devices about a profile change, in its transaction. */
+  settingsSync: SettingsSync;
 }
 
 export function createAccountsService(deps: AccountsServiceDeps) {
@@ -352,12 +355,18 @@ export function createAccountsService(deps: AccountsServiceDeps) {
     async updateProfile(
       actor: DeviceActor,
       patch: { display_name?: string | undefined; about?: string | undefined },
-    ): Promise<ProfileView> {
+    ): Promise<ProfileView & { version?: number }> {
       const clean: { display_name?: string; about?: string } = {};
       if (patch.display_name !== undefined) clean.display_name = patch.display_name.trim();
       if (patch.about !== undefined) clean.about = patch.about.trim();
-      if (Object.keys(clean).length > 0) await repo.updateProfile(actor.accountId, clean);
-      return this.getOwnProfile(actor);
+      if (Object.keys(clean).length === 0) return this.getOwnProfile(actor);
+      const synced = await db.kysely.transaction().execute(async (tx) => {
+        await repo.updateProfile(actor.accountId, clean, tx);
+        return deps.settingsSync.settingsChanged(tx, actor);
+      });
+      synced.announce();
+      // The version lets this device ignore older account.settings events still in its queue.
+      return { ...(await this.getOwnProfile(actor)), version: synced.version };
     },
 
     /** Another account's public profile, by id or phone number. */

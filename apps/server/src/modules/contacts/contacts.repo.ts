@@ -76,8 +76,8 @@ export function createContactsRepo(db: Executor) {
         .where('id', '=', accountId)
         .executeTakeFirst();
     },
-    async setPrivacy(accountId: string, patch: Partial<PrivacyRow>): Promise<void> {
-      await db.updateTable('accounts').set(patch).where('id', '=', accountId).execute();
+    async setPrivacy(accountId: string, patch: Partial<PrivacyRow>, tx: Executor = db): Promise<void> {
+      await tx.updateTable('accounts').set(patch).where('id', '=', accountId).execute();
     },
     /** When any device of the account was last seen (null when never). */
     async lastSeen(accountId: string): Promise<number | null> {

@@ -117,7 +117,15 @@ export async function contactsRoutes(app: FastifyInstance, deps: ContactsRoutesD
         ...secured,
         summary: 'Change who sees your last seen, online status, photo and about, and read receipts',
         body: privacy.partial().strict(),
-        response: { 200: privacy, ...errors },
+        response: {
+          200: privacy.extend({
+            version: z
+              .number()
+              .optional()
+              .describe('the account’s state version after the change (absent when nothing changed)'),
+          }),
+          ...errors,
+        },
       },
     },
     async (request) => contacts.setPrivacy(await authenticate(request), request.body),

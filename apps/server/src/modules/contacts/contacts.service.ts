@@ -14,6 +14,7 @@ import { enforceLimit, type RateLimiterFactory } from '../../platform/rate-limit
 import type { Visibility } from '../../platform/schema.js';
 import type { DeviceActor } from '../accounts/index.js';
 import { normalizePhone } from '../accounts/index.js';
+import type { SettingsSync } from '../chats/index.js';
 import { visibleTo } from './contacts.policy.js';
 import type { ContactsRepo, PrivacyRow } from './contacts.repo.js';
 
@@ -27,6 +28,8 @@ export interface ContactsServiceDeps {
   ids: Ids;
   rateLimiter: RateLimiterFactory;
   presence: Pick<PresenceRegistry, 'isOnline'>;
+  /** Tells the account's other devices about a privacy change, in its transaction. */
+  settingsSync: SettingsSync;
 }
 
 function presentPrivacy(row: PrivacyRow): PrivacySettings {
@@ -116,15 +119,21 @@ export function createContactsService(deps: ContactsServiceDeps) {
       patch: Partial<Record<'last_seen' | 'online' | 'photo' | 'about', Visibility>> & {
         read_receipts?: boolean | undefined;
       },
-    ): Promise<PrivacySettings> {
+    ): Promise<PrivacySettings & { version?: number }> {
       const update: Partial<PrivacyRow> = {};
       if (patch.last_seen) update.privacy_last_seen = patch.last_seen;
       if (patch.online) update.privacy_online = patch.online;
       if (patch.photo) update.privacy_photo = patch.photo;
       if (patch.about) update.privacy_about = patch.about;
       if (patch.read_receipts !== undefined) update.read_receipts = patch.read_receipts ? 1 : 0;
-      if (Object.keys(update).length > 0) await repo.setPrivacy(actor.accountId, update);
-      return this.getPrivacy(actor);
+      if (Object.keys(update).length === 0) return this.getPrivacy(actor);
+      const synced = await db.kysely.transaction().execute(async (tx) => {
+        await repo.setPrivacy(actor.accountId, update, tx);
+        return deps.settingsSync.settingsChanged(tx, actor);
+      });
+      synced.announce();
+      // The version lets this device ignore older account.settings events still in its queue.
+      return { ...(await this.getPrivacy(actor)), version: synced.version };
     },
 
     /** Reports an account for spam or abuse; optionally blocks it too. */

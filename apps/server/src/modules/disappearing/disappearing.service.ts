@@ -57,7 +57,7 @@ export function createDisappearingService(deps: DisappearingServiceDeps) {
     }
     if (chatId.startsWith('acc_') && (await repo.accountExists(chatId)))
       return pairKey(actor.accountId, chatId);
-    throw new AppError('ACCOUNT_NOT_FOUND', `No chat ${chatId}: use an account id or a group id.`);
+    throw new AppError('CHAT_NOT_FOUND', `No chat ${chatId}: use an account id or a group id.`);
   }
 
   return {
