@@ -213,7 +213,8 @@ export function createDeliveryRepo() {
 
     /**
      * Media the account may attach: its own uploads, or media of a message it can see (a
-     * forward). An expired upload no message uses is about to be deleted and is not usable.
+     * forward; not of a view-once message it received). An expired upload no live message
+     * uses is about to be deleted and is not usable.
      */
     async findUsableMedia(
       tx: Executor,
@@ -231,7 +232,11 @@ export function createDeliveryRepo() {
             eb.or([
               eb('m.expires_at', '>', now),
               eb.exists(
-                eb.selectFrom('message_media as x').select('x.media_id').whereRef('x.media_id', '=', 'm.id'),
+                eb
+                  .selectFrom('message_media as x')
+                  .select('x.media_id')
+                  .whereRef('x.media_id', '=', 'm.id')
+                  .where('x.expires_at', '>', now),
               ),
             ]),
           )
@@ -246,6 +251,8 @@ export function createDeliveryRepo() {
                   .whereRef('mm.media_id', '=', 'm.id')
                   .where('mt.deleted_at', 'is', null)
                   .where('mt.expires_at', '>', now)
+                  // View-once media is not reusable by its recipients (that would undo view-once).
+                  .where((w) => w.or([w('mt.view_once', '=', 0), w('mt.sender_account', '=', accountId)]))
                   .where((w) =>
                     w.or([
                       w('mt.sender_account', '=', accountId),

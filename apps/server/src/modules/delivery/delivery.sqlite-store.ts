@@ -61,10 +61,12 @@ export function createSqliteCommitStore(database: SQLite.Database): CommitStore 
     // Same rule as the Kysely repo's findUsableMedia.
     usableMedia: database.prepare<{ id: string; account: string; now: number }, { id: string }>(
       'select m.id from media m where m.id = @id ' +
-        'and (m.expires_at > @now or exists (select 1 from message_media x where x.media_id = m.id)) ' +
+        'and (m.expires_at > @now or exists (select 1 from message_media x where x.media_id = m.id ' +
+        'and x.expires_at > @now)) ' +
         'and (m.owner_account = @account or exists (select 1 from message_media mm ' +
         'join message_meta mt on mt.message_id = mm.message_id where mm.media_id = m.id ' +
-        'and mt.deleted_at is null and mt.expires_at > @now and (mt.sender_account = @account ' +
+        'and mt.deleted_at is null and mt.expires_at > @now ' +
+        'and (mt.view_once = 0 or mt.sender_account = @account) and (mt.sender_account = @account ' +
         'or mt.to_id = @account or exists (select 1 from group_members g where g.group_id = mt.to_id ' +
         'and g.account_id = @account and g.joined_at <= mt.sent_at))))',
     ),

@@ -383,6 +383,19 @@ function featuresSuite(writerThread: boolean) {
           forwardOf: once.message_id,
         }),
       ).rejects.toMatchObject({ code: 'FORBIDDEN' });
+      // Nor can its media be attached to a new message by a recipient: only the view-once
+      // message makes it visible to Bob, and reusing it would undo view-once.
+      const secret = await insertMedia(t, storage(), alice.account_id);
+      await t.delivery.send(alice.actor, {
+        clientId: cid(),
+        to: bob.phone,
+        payload: b64('once'),
+        media: [secret],
+        viewOnce: true,
+      });
+      await expect(
+        t.delivery.send(bob.actor, { clientId: cid(), to: carol.phone, payload: b64('x'), media: [secret] }),
+      ).rejects.toMatchObject({ code: 'MEDIA_NOT_FOUND' });
     });
 
     it('makes messages disappear per chat, on both sides, server copies included', async () => {
