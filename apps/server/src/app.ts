@@ -95,7 +95,16 @@ export function createModules(p: Platform) {
     presence: p.presence,
     settingsSync: chats.service,
   });
+  const media = createMediaModule({
+    canSeePhoto: (viewer, owner) => contacts.service.canSee(viewer, owner, 'photo'),
+    db: p.db,
+    dataDir: p.config.dataDir,
+    clock: p.clock,
+    ids: p.ids,
+    logger: p.logger,
+  });
   const accounts = createAccountsModule({
+    requireOwnImage: (accountId, mediaId) => media.service.requireOwnImage(accountId, mediaId),
     canSee: (viewer, owner, field) => contacts.service.canSee(viewer, owner, field),
     db: p.db,
     clock: p.clock,
@@ -125,20 +134,19 @@ export function createModules(p: Platform) {
       p.metrics.commitDuration.observe(seconds);
     },
   });
-  const groups = createGroupsModule({ db: p.db, clock: p.clock, ids: p.ids, events });
+  const groups = createGroupsModule({
+    db: p.db,
+    clock: p.clock,
+    ids: p.ids,
+    events,
+    requireOwnImage: (accountId, mediaId) => media.service.requireOwnImage(accountId, mediaId),
+  });
   const receipts = createReceiptsModule({ db: p.db, clock: p.clock, events });
   const disappearing = createDisappearingModule({
     db: p.db,
     clock: p.clock,
     events,
     groups: groups.service,
-  });
-  const media = createMediaModule({
-    db: p.db,
-    dataDir: p.config.dataDir,
-    clock: p.clock,
-    ids: p.ids,
-    logger: p.logger,
   });
   return {
     accounts: accounts.service,

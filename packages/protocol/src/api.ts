@@ -21,6 +21,11 @@ export interface ProfileView {
   phone: string;
   display_name: string;
   about: string;
+  /**
+   * The profile photo's media id (download with GET /api/v1/media/{id}), or null when there is
+   * none or the owner's photo privacy setting hides it from you.
+   */
+  photo: string | null;
 }
 
 export interface DeviceView {
@@ -68,6 +73,8 @@ export interface GroupView {
   only_admins_edit: boolean;
   /** The invite link code; shown to admins only (null otherwise, or when there is none). */
   invite_code: string | null;
+  /** The group photo's media id, or null. */
+  photo: string | null;
   members: GroupMemberView[];
 }
 
@@ -142,7 +149,7 @@ export interface ChatStateView {
 
 /** Profile and privacy settings of the account, as synced to its devices. */
 export interface AccountSettingsView {
-  profile: { display_name: string; about: string };
+  profile: { display_name: string; about: string; photo: string | null };
   privacy: PrivacySettings;
   /** The account's state version at the last settings change (0: never changed). */
   version: number;

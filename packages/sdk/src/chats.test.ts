@@ -14,7 +14,7 @@ const chat = (chat_id: string, version: number, patch: Partial<ChatStateView> = 
   ...patch,
 });
 const settings = (version: number, name: string): AccountSettingsView => ({
-  profile: { display_name: name, about: '' },
+  profile: { display_name: name, about: '', photo: null },
   privacy: {
     last_seen: 'everyone',
     online: 'everyone',
@@ -71,7 +71,7 @@ describe('chat mirror', () => {
     expect(m.applyPrivacy(own)).toBe(true);
     expect(m.apply({ type: 'account.settings', ...settings(1, 'Alice') })).toBe(true);
     expect(m.snapshot().settings).toEqual({
-      profile: { display_name: 'Alice', about: '' },
+      profile: { display_name: 'Alice', about: '', photo: null },
       privacy: { ...settings(0, '').privacy, last_seen: 'nobody' },
       version: 2,
     });

@@ -113,7 +113,11 @@ export function createChatMirror() {
     let changed = false;
     if (!profile || next.version > profile.version) {
       profile = {
-        value: { display_name: next.profile.display_name, about: next.profile.about },
+        value: {
+          display_name: next.profile.display_name,
+          about: next.profile.about,
+          photo: next.profile.photo ?? null,
+        },
         version: next.version,
       };
       changed = true;
@@ -152,7 +156,7 @@ export function createChatMirror() {
     applyProfile(answer: ProfileView & { version?: number }): boolean {
       if (answer.version === undefined || (profile && profile.version >= answer.version)) return false;
       profile = {
-        value: { display_name: answer.display_name, about: answer.about },
+        value: { display_name: answer.display_name, about: answer.about, photo: answer.photo },
         version: answer.version,
       };
       return true;

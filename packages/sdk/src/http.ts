@@ -160,6 +160,8 @@ export function linkDevice(
 export interface UpdateProfileInput {
   displayName?: string;
   about?: string;
+  /** An image you uploaded (`client.media.upload`), or null to remove the photo. */
+  photo?: string | null;
 }
 
 export interface LogoutResponse {
@@ -173,9 +175,10 @@ export function createAccountApi(http: Pick<Http, 'request' | 'raw'>) {
     me: () => http.request<ProfileView>('GET', '/me'),
     /** `version`: the account's state version after the change (absent when nothing changed). */
     updateProfile(input: UpdateProfileInput): Promise<ProfileView & { version?: number }> {
-      const body: { display_name?: string; about?: string } = {};
+      const body: { display_name?: string; about?: string; photo?: string | null } = {};
       if (input.displayName !== undefined) body.display_name = input.displayName;
       if (input.about !== undefined) body.about = input.about;
+      if (input.photo !== undefined) body.photo = input.photo;
       return http.request('PATCH', '/me', body);
     },
     /** By account id (`acc_…`) or E.164 phone number. */
@@ -216,6 +219,8 @@ export interface UpdateGroupInput {
   description?: string;
   onlyAdminsSend?: boolean;
   onlyAdminsEdit?: boolean;
+  /** An image you uploaded, or null to remove the photo. */
+  photo?: string | null;
 }
 
 /** Group management over REST. Send to a group with `client.send(groupId, …)`. */
@@ -232,6 +237,7 @@ export function createGroupsApi(http: Pick<Http, 'request'>) {
       if (input.description !== undefined) body.description = input.description;
       if (input.onlyAdminsSend !== undefined) body.only_admins_send = input.onlyAdminsSend;
       if (input.onlyAdminsEdit !== undefined) body.only_admins_edit = input.onlyAdminsEdit;
+      if (input.photo !== undefined) body.photo = input.photo;
       return http.request('PATCH', path(groupId), body);
     },
     addMembers: (groupId: string, members: string[]) =>

@@ -8,6 +8,7 @@ import * as m0005 from './0005_receipts.js';
 import * as m0006 from './0006_message_features.js';
 import * as m0007 from './0007_chat_state.js';
 import * as m0008 from './0008_media.js';
+import * as m0009 from './0009_photos.js';
 
 export const migrations: Record<string, MigrationModule> = {
   '0001_init': m0001,
@@ -18,4 +19,5 @@ export const migrations: Record<string, MigrationModule> = {
   '0006_message_features': m0006,
   '0007_chat_state': m0007,
   '0008_media': m0008,
+  '0009_photos': m0009,
 };

@@ -17,6 +17,8 @@ export interface AccountsTable {
   privacy_about: Generated<Visibility>;
   /** 1 when the account sends read receipts (and so sees others'). */
   read_receipts: Generated<number>;
+  /** The profile photo: an image upload of the account's (media id), or null. */
+  photo_media_id: string | null;
   /** Counts every change to the account's chat state, starred messages and settings. */
   state_version: Generated<number>;
   /** The state_version of the last profile or privacy change (0: never changed). */
@@ -107,6 +109,8 @@ export interface GroupsTable {
   only_admins_edit: number;
   invite_code: string | null;
   event_seq: Generated<number>;
+  /** The group photo: an image upload (media id), or null. */
+  photo_media_id: string | null;
 }
 
 export interface GroupMembersTable {

@@ -34,6 +34,41 @@ describe('media through the SDK', () => {
       },
     );
 
+  it('profile and group photos: set from uploads, seen by whom privacy and membership allow', async () => {
+    const [a, b, c] = [await server.newPerson('A'), await server.newPerson('B'), await server.newPerson('C')];
+    const alice = await sdk.connect(a.token, { synced: true });
+    const bob = await sdk.connect(b.token, { synced: true });
+    const carol = await sdk.connect(c.token, { synced: true });
+
+    const png = new Uint8Array(await makePng(200, 200));
+    const avatar = await alice.client.media.upload(png, { contentType: 'image/png' });
+    expect((await alice.client.updateProfile({ photo: avatar.id })).photo).toBe(avatar.id);
+    expect((await bob.client.getProfile(a.account_id)).photo).toBe(avatar.id);
+    expect((await bob.client.media.download(avatar.id)).bytes).toEqual(png);
+
+    const group = await alice.client.groups.create({ subject: 'Team', members: [b.account_id] });
+    const cover = await alice.client.media.upload(new Uint8Array(await makeJpeg()), {
+      contentType: 'image/jpeg',
+    });
+    await alice.client.groups.update(group.group_id, { photo: cover.id });
+    await until(() => bob.inbox.some((m) => m.event?.type === 'group.info_changed'));
+    expect(bob.inbox.find((m) => m.event?.type === 'group.info_changed')?.event).toMatchObject({
+      photo: cover.id,
+    });
+    expect((await bob.client.groups.get(group.group_id)).photo).toBe(cover.id);
+    expect(await refusal(carol.client.media.download(cover.id))).toEqual({
+      code: 'MEDIA_NOT_FOUND',
+      status: 404,
+    });
+
+    await alice.client.contacts.setPrivacy({ photo: 'nobody' });
+    expect((await carol.client.getProfile(a.account_id)).photo).toBeNull();
+    expect(await refusal(carol.client.media.download(avatar.id))).toEqual({
+      code: 'MEDIA_NOT_FOUND',
+      status: 404,
+    });
+  });
+
   it('a photo sent in a message: the recipient gets the same bytes and a thumbnail, others get 404', async () => {
     const [a, b, c] = [await server.newPerson('A'), await server.newPerson('B'), await server.newPerson('C')];
     const alice = await sdk.connect(a.token, { synced: true });

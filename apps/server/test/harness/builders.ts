@@ -72,7 +72,18 @@ export function createTestContext(storage: StorageContext, options: TestContextO
     presence,
     settingsSync: chats.service,
   });
+  const media = createMediaModule({
+    canSeePhoto: (viewer, owner) => contacts.service.canSee(viewer, owner, 'photo'),
+    db: storage.db,
+    dataDir: storage.dataDir,
+    clock,
+    ids,
+    logger,
+  });
+  const requireOwnImage = (accountId: string, mediaId: string) =>
+    media.service.requireOwnImage(accountId, mediaId);
   const accounts = createAccountsModule({
+    requireOwnImage,
     canSee: (viewer, owner, field) => contacts.service.canSee(viewer, owner, field),
     db: storage.db,
     clock,
@@ -89,7 +100,7 @@ export function createTestContext(storage: StorageContext, options: TestContextO
     : undefined;
   const delivery = createDeliveryModule({ db: storage.db, clock, ids, bus, logger, executor });
   open.push(delivery.service);
-  const groups = createGroupsModule({ db: storage.db, clock, ids, events: eventWriter });
+  const groups = createGroupsModule({ db: storage.db, clock, ids, events: eventWriter, requireOwnImage });
   const receipts = createReceiptsModule({ db: storage.db, clock, events: eventWriter });
   const disappearing = createDisappearingModule({
     db: storage.db,
@@ -97,7 +108,6 @@ export function createTestContext(storage: StorageContext, options: TestContextO
     events: eventWriter,
     groups: groups.service,
   });
-  const media = createMediaModule({ db: storage.db, dataDir: storage.dataDir, clock, ids, logger });
   const events: { channel: string; event: DeviceEvent }[] = [];
 
   return {

@@ -2,7 +2,13 @@ import type { DeviceView, ProfileView } from '@parley/protocol';
 import type { AccountRow, DeviceRow } from './accounts.repo.js';
 
 export function presentProfile(row: AccountRow): ProfileView {
-  return { account_id: row.id, phone: row.phone, display_name: row.display_name, about: row.about };
+  return {
+    account_id: row.id,
+    phone: row.phone,
+    display_name: row.display_name,
+    about: row.about,
+    photo: row.photo_media_id,
+  };
 }
 
 export function presentDevice(row: DeviceRow, currentDeviceId: string): DeviceView {

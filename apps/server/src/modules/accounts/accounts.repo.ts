@@ -23,7 +23,7 @@ export function createAccountsRepo(db: Executor) {
     },
     async updateProfile(
       id: string,
-      patch: Partial<Pick<AccountRow, 'display_name' | 'about'>>,
+      patch: Partial<Pick<AccountRow, 'display_name' | 'about' | 'photo_media_id'>>,
       tx: Executor = db,
     ) {
       await tx.updateTable('accounts').set(patch).where('id', '=', id).execute();

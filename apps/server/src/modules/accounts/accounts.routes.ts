@@ -11,6 +11,7 @@ const profile = z.object({
   phone: z.string(),
   display_name: z.string(),
   about: z.string(),
+  photo: z.string().nullable().describe('media id of the profile photo; null when none or hidden'),
 });
 const device = z.object({
   device_id: z.string(),
@@ -98,10 +99,20 @@ export async function accountsRoutes(app: FastifyInstance, deps: AccountsRoutesD
     {
       schema: {
         tags: ['account'],
-        summary: 'Update the profile: display name and about',
+        summary: 'Update the profile: display name, about and photo',
         ...secured,
         body: z
-          .object({ display_name: z.string().max(64).optional(), about: z.string().max(140).optional() })
+          .object({
+            display_name: z.string().max(64).optional(),
+            about: z.string().max(140).optional(),
+            photo: z
+              .string()
+              .min(1)
+              .max(64)
+              .nullable()
+              .optional()
+              .describe('an image you uploaded (media id), or null to remove the photo'),
+          })
           .strict(),
         response: {
           200: profile.extend({
@@ -112,6 +123,7 @@ export async function accountsRoutes(app: FastifyInstance, deps: AccountsRoutesD
           }),
           400: errorResponse,
           401: errorResponse,
+          404: errorResponse,
         },
       },
     },

@@ -206,6 +206,7 @@ describeStorage('accounts service', (storage) => {
       phone,
       display_name: 'Alice',
       about: '',
+      photo: null,
     });
   });
 

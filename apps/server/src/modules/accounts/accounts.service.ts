@@ -69,6 +69,8 @@ export interface AccountsServiceDeps {
   logger: Logger;
   /** Privacy: whether a viewer may see an owner's field (the contacts module decides). */
   canSee?: (viewerId: string, ownerId: string, field: 'about' | 'photo') => Promise<boolean>;
+  /** Throws unless the media is an image the account uploaded (a profile photo). */
+  requireOwnImage?: (accountId: string, mediaId: string) => Promise<void>;
   /** Tells the account's other devices about a profile change, in its transaction. */
   settingsSync: SettingsSync;
 }
@@ -354,11 +356,22 @@ export function createAccountsService(deps: AccountsServiceDeps) {
 
     async updateProfile(
       actor: DeviceActor,
-      patch: { display_name?: string | undefined; about?: string | undefined },
+      patch: {
+        display_name?: string | undefined;
+        about?: string | undefined;
+        photo?: string | null | undefined;
+      },
     ): Promise<ProfileView & { version?: number }> {
-      const clean: { display_name?: string; about?: string } = {};
+      const clean: { display_name?: string; about?: string; photo_media_id?: string | null } = {};
       if (patch.display_name !== undefined) clean.display_name = patch.display_name.trim();
       if (patch.about !== undefined) clean.about = patch.about.trim();
+      if (patch.photo !== undefined) {
+        if (patch.photo !== null) {
+          if (!deps.requireOwnImage) throw new AppError('MEDIA_NOT_FOUND', 'Photos are not available here.');
+          await deps.requireOwnImage(actor.accountId, patch.photo);
+        }
+        clean.photo_media_id = patch.photo;
+      }
       if (Object.keys(clean).length === 0) return this.getOwnProfile(actor);
       const synced = await db.kysely.transaction().execute(async (tx) => {
         await repo.updateProfile(actor.accountId, clean, tx);
@@ -378,6 +391,7 @@ export function createAccountsService(deps: AccountsServiceDeps) {
       const profile = presentProfile(account);
       // Hidden fields read as empty: the viewer cannot tell "hidden" from "not set".
       if (deps.canSee && !(await deps.canSee(actor.accountId, account.id, 'about'))) profile.about = '';
+      if (deps.canSee && !(await deps.canSee(actor.accountId, account.id, 'photo'))) profile.photo = null;
       return profile;
     },
 

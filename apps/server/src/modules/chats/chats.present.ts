@@ -27,6 +27,7 @@ export function presentStarred(row: {
 export function presentSettings(row: {
   display_name: string;
   about: string;
+  photo_media_id: string | null;
   privacy_last_seen: Visibility;
   privacy_online: Visibility;
   privacy_photo: Visibility;
@@ -35,7 +36,7 @@ export function presentSettings(row: {
   settings_version: number;
 }): AccountSettingsView {
   return {
-    profile: { display_name: row.display_name, about: row.about },
+    profile: { display_name: row.display_name, about: row.about, photo: row.photo_media_id },
     privacy: {
       last_seen: row.privacy_last_seen,
       online: row.privacy_online,

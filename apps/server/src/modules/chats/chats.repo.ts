@@ -59,6 +59,7 @@ export function createChatsRepo(db: Executor) {
         .select([
           'display_name',
           'about',
+          'photo_media_id',
           'privacy_last_seen',
           'privacy_online',
           'privacy_photo',

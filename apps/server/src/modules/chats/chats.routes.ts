@@ -19,7 +19,7 @@ const chatState = z.object({
   version: z.number(),
 });
 const settings = z.object({
-  profile: z.object({ display_name: z.string(), about: z.string() }),
+  profile: z.object({ display_name: z.string(), about: z.string(), photo: z.string().nullable() }),
   privacy: z.object({
     last_seen: visibility,
     online: visibility,

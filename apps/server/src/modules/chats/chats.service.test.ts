@@ -282,7 +282,7 @@ describeStorage('chat state and starred messages', (storage: () => StorageContex
     expect(await t.contacts.setPrivacy(alice.actor, {})).not.toHaveProperty('version');
 
     const settings = (version: number, display_name: string, about: string) => ({
-      profile: { display_name, about },
+      profile: { display_name, about, photo: null },
       privacy: {
         last_seen: 'nobody',
         online: 'everyone',

@@ -16,6 +16,7 @@ export function presentGroup(
     only_admins_send: group.only_admins_send === 1,
     only_admins_edit: group.only_admins_edit === 1,
     invite_code: viewerRole === 'admin' ? group.invite_code : null,
+    photo: group.photo_media_id,
     members: members.map((m) => ({
       account_id: m.account_id,
       phone: m.phone,

@@ -36,7 +36,15 @@ export function createGroupsRepo(db: Executor) {
       tx: Executor,
       groupId: string,
       patch: Partial<
-        Pick<GroupRow, 'subject' | 'description' | 'only_admins_send' | 'only_admins_edit' | 'invite_code'>
+        Pick<
+          GroupRow,
+          | 'subject'
+          | 'description'
+          | 'only_admins_send'
+          | 'only_admins_edit'
+          | 'invite_code'
+          | 'photo_media_id'
+        >
       >,
     ): Promise<void> {
       await tx.updateTable('groups').set(patch).where('id', '=', groupId).execute();

@@ -10,6 +10,7 @@ const group = z.object({
   group_id: z.string(),
   subject: z.string(),
   description: z.string(),
+  photo: z.string().nullable(),
   created_by: z.string(),
   created_at: z.string(),
   only_admins_send: z.boolean(),
@@ -98,7 +99,7 @@ export async function groupsRoutes(app: FastifyInstance, deps: GroupsRoutesDeps)
     {
       schema: {
         ...secured,
-        summary: 'Change subject, description (admins only if restricted) or settings (admins only)',
+        summary: 'Change subject, description, photo (admins only if restricted) or settings (admins only)',
         params: groupId,
         body: z
           .object({
@@ -106,6 +107,13 @@ export async function groupsRoutes(app: FastifyInstance, deps: GroupsRoutesDeps)
             description: z.string().max(2048).optional(),
             only_admins_send: z.boolean().optional(),
             only_admins_edit: z.boolean().optional(),
+            photo: z
+              .string()
+              .min(1)
+              .max(64)
+              .nullable()
+              .optional()
+              .describe('an image you uploaded (media id), or null to remove the photo'),
           })
           .strict(),
         response: { 200: group, ...errors },

@@ -23,6 +23,8 @@ import type { GroupRow, GroupsRepo, MemberRow } from './groups.repo.js';
 export const MAX_GROUP_MEMBERS = 1024;
 
 export interface GroupsServiceDeps {
+  /** Throws unless the media is an image the account uploaded (a group photo). */
+  requireOwnImage?: (accountId: string, mediaId: string) => Promise<void>;
   db: Pick<Db, 'kysely'>;
   repo: GroupsRepo;
   events: EventWriter;
@@ -148,6 +150,7 @@ export function createGroupsService(deps: GroupsServiceDeps) {
           created_at: now,
           only_admins_send: 0,
           only_admins_edit: 0,
+          photo_media_id: null,
           invite_code: null,
         });
         await repo.insertMembers(tx, [
@@ -275,17 +278,24 @@ export function createGroupsService(deps: GroupsServiceDeps) {
         description?: string | undefined;
         only_admins_send?: boolean | undefined;
         only_admins_edit?: boolean | undefined;
+        /** An image the actor uploaded (media id), or null to remove the photo. */
+        photo?: string | null | undefined;
       },
     ): Promise<GroupView> {
+      if (typeof patch.photo === 'string') {
+        if (!deps.requireOwnImage) throw new AppError('MEDIA_NOT_FOUND', 'Photos are not available here.');
+        await deps.requireOwnImage(actor.accountId, patch.photo);
+      }
       await change(actor, groupId, async (tx, { group, members }) => {
         const role = requireMember(actor, members);
-        const info: { subject?: string; description?: string } = {};
+        const info: { subject?: string; description?: string; photo_media_id?: string | null } = {};
         if (patch.subject !== undefined) {
           const subject = patch.subject.trim();
           if (!subject) throw new AppError('VALIDATION_FAILED', 'A group needs a subject.');
           info.subject = subject;
         }
         if (patch.description !== undefined) info.description = patch.description.trim();
+        if (patch.photo !== undefined) info.photo_media_id = patch.photo;
         const settings: { only_admins_send?: number; only_admins_edit?: number } = {};
         if (patch.only_admins_send !== undefined) settings.only_admins_send = patch.only_admins_send ? 1 : 0;
         if (patch.only_admins_edit !== undefined) settings.only_admins_edit = patch.only_admins_edit ? 1 : 0;
@@ -297,15 +307,17 @@ export function createGroupsService(deps: GroupsServiceDeps) {
         }
         if (Object.keys(info).length + Object.keys(settings).length === 0) return { result: undefined };
         await repo.updateGroup(tx, groupId, { ...info, ...settings });
+        const { photo_media_id, ...text } = info;
+        const shown = photo_media_id === undefined ? text : { ...text, photo: photo_media_id };
         const event =
           Object.keys(settings).length > 0
             ? {
                 type: 'group.settings_changed',
-                ...info,
+                ...shown,
                 ...(patch.only_admins_send !== undefined ? { only_admins_send: patch.only_admins_send } : {}),
                 ...(patch.only_admins_edit !== undefined ? { only_admins_edit: patch.only_admins_edit } : {}),
               }
-            : { type: 'group.info_changed', ...info };
+            : { type: 'group.info_changed', ...shown };
         return { result: undefined, event };
       });
       return view(actor, groupId);

@@ -27,6 +27,31 @@ export function createMediaRepo(db: Executor) {
       return tx.selectFrom('media').selectAll().where('id', '=', id).executeTakeFirst();
     },
 
+    /** The accounts and groups whose photo this media is. */
+    async photoOf(mediaId: string, tx: Executor = db): Promise<{ accounts: string[]; groups: string[] }> {
+      const accounts = await tx
+        .selectFrom('accounts')
+        .select('id')
+        .where('photo_media_id', '=', mediaId)
+        .execute();
+      const groups = await tx
+        .selectFrom('groups')
+        .select('id')
+        .where('photo_media_id', '=', mediaId)
+        .execute();
+      return { accounts: accounts.map((r) => r.id), groups: groups.map((r) => r.id) };
+    },
+
+    async isGroupMember(groupId: string, accountId: string, tx: Executor = db): Promise<boolean> {
+      const row = await tx
+        .selectFrom('group_members')
+        .select('account_id')
+        .where('group_id', '=', groupId)
+        .where('account_id', '=', accountId)
+        .executeTakeFirst();
+      return row !== undefined;
+    },
+
     /**
      * The live messages carrying `mediaId` that `viewer` can see: they sent it, it was addressed
      * to them, or it went to a group they are in now and were in when it was sent. Deleted
@@ -115,7 +140,10 @@ export function createMediaRepo(db: Executor) {
       return Number(result.numDeletedRows);
     },
 
-    /** Deletes uploads past their window that no message references; returns their files' hashes. */
+    /**
+     * Deletes uploads past their window that no message references and that are no profile or
+     * group photo; returns their files' hashes.
+     */
     async deleteExpiredUploads(
       before: number,
       tx: Executor = db,
@@ -130,6 +158,20 @@ export function createMediaRepo(db: Executor) {
                 .selectFrom('message_media')
                 .select('media_id')
                 .whereRef('message_media.media_id', '=', 'media.id'),
+            ),
+          ),
+        )
+        .where((eb) =>
+          eb.not(
+            eb.exists(
+              eb.selectFrom('accounts').select('id').whereRef('accounts.photo_media_id', '=', 'media.id'),
+            ),
+          ),
+        )
+        .where((eb) =>
+          eb.not(
+            eb.exists(
+              eb.selectFrom('groups').select('id').whereRef('groups.photo_media_id', '=', 'media.id'),
             ),
           ),
         )

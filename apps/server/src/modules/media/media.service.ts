@@ -60,6 +60,8 @@ export interface MediaDownload {
 }
 
 export interface MediaServiceDeps {
+  /** Whether `viewer` may see `owner`'s profile photo (privacy settings and blocks). */
+  canSeePhoto?: (viewer: string, owner: string) => Promise<boolean>;
   repo: MediaRepo;
   store: MediaStore;
   clock: Clock;
@@ -83,8 +85,20 @@ export function createMediaService(deps: MediaServiceDeps) {
         ? []
         : await repo.visibleReferences(mediaId, actor.accountId, clock.now());
     const rule = mediaAccess(actor.accountId, media, references);
-    if (rule.kind === 'none') throw notFound();
+    if (rule.kind === 'none') {
+      if (await seesAsPhoto(actor.accountId, mediaId)) return { media, rule: { kind: 'full' } as const };
+      throw notFound();
+    }
     return { media, rule };
+  }
+
+  /** A profile photo is visible to whom its owner's photo privacy allows; a group's to members. */
+  async function seesAsPhoto(viewer: string, mediaId: string): Promise<boolean> {
+    const { accounts, groups } = await repo.photoOf(mediaId);
+    for (const owner of accounts)
+      if (deps.canSeePhoto && (await deps.canSeePhoto(viewer, owner))) return true;
+    for (const group of groups) if (await repo.isGroupMember(group, viewer)) return true;
+    return false;
   }
 
   /** Size of a stored file; a row whose file is missing answers as not found (and is logged). */
@@ -98,6 +112,20 @@ export function createMediaService(deps: MediaServiceDeps) {
   }
 
   return {
+    /**
+     * Checks that `mediaId` is an image the account uploaded, as profiles and groups require of
+     * a photo. Anything else answers as not found (or as not an image).
+     */
+    async requireOwnImage(accountId: string, mediaId: string): Promise<void> {
+      const media = await repo.find(mediaId);
+      if (!media || media.owner_account !== accountId) throw notFound();
+      if (media.kind !== 'image') {
+        throw new AppError('VALIDATION_FAILED', `A photo must be an image; ${mediaId} is a ${media.kind}.`, {
+          issues: [{ path: 'photo', message: 'not an image' }],
+        });
+      }
+    },
+
     async upload(actor: DeviceActor, input: UploadInput): Promise<MediaView> {
       const declared = declaredMime(input.declaredType);
       const limit = streamingLimit(declared, input.kind);
