@@ -85,7 +85,7 @@ export async function openPlatform(config: Config, options: PlatformOptions = {}
 export type Platform = Awaited<ReturnType<typeof openPlatform>>;
 
 export function createModules(p: Platform) {
-  const events = createEventWriter({ bus: p.bus, clock: p.clock, ids: p.ids });
+  const events = createEventWriter({ caps: p.db.caps, bus: p.bus, clock: p.clock, ids: p.ids });
   const chats = createChatsModule({ db: p.db, clock: p.clock, events });
   const contacts = createContactsModule({
     db: p.db,

@@ -18,6 +18,11 @@ export interface DbCaps {
   int64: 'integer' | 'bigint';
   /** SQLite only: tables declared STRICT so types are enforced as in PostgreSQL. */
   strictTables: boolean;
+  /**
+   * `SELECT … FOR UPDATE` takes row locks (PostgreSQL). SQLite has no row locks and no such
+   * clause: its one writer at a time already serialises transactions.
+   */
+  rowLocks: boolean;
 }
 
 export interface Db {
@@ -72,7 +77,7 @@ function openSqlite(options: OpenDbOptions): Db {
   });
   return {
     kysely,
-    caps: { dialect: 'sqlite', bytes: 'blob', int64: 'integer', strictTables: true },
+    caps: { dialect: 'sqlite', bytes: 'blob', int64: 'integer', strictTables: true, rowLocks: false },
     async ping() {
       await sql`select 1`.execute(kysely);
     },
@@ -129,7 +134,7 @@ function openPostgres(url: string, poolSize: number, onPoolError: (e: Error) => 
   const kysely = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   return {
     kysely,
-    caps: { dialect: 'postgres', bytes: 'bytea', int64: 'bigint', strictTables: false },
+    caps: { dialect: 'postgres', bytes: 'bytea', int64: 'bigint', strictTables: false, rowLocks: true },
     async ping() {
       await sql`select 1`.execute(kysely);
     },

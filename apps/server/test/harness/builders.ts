@@ -62,7 +62,7 @@ export function createTestContext(storage: StorageContext, options: TestContextO
     },
   };
   const presence = createPresenceRegistry(bus);
-  const eventWriter = createEventWriter({ bus, clock, ids });
+  const eventWriter = createEventWriter({ caps: storage.db.caps, bus, clock, ids });
   const chats = createChatsModule({ db: storage.db, clock, events: eventWriter });
   const contacts = createContactsModule({
     db: storage.db,

@@ -252,7 +252,9 @@ export async function commitWith(
   }
   const blocks = blockPairs.length > 0 ? await repo.findBlocks(blockPairs) : new Set<string>();
   const groups = new Map<string, GroupTarget | undefined>();
-  for (const groupId of groupIds) {
+  // Groups in id order, like device rows: two commits (from two processes in a cluster) that
+  // lock the same groups wait for each other instead of deadlocking.
+  for (const groupId of [...groupIds].sort()) {
     const rule = await repo.lockGroup(groupId);
     groups.set(groupId, rule ? indexGroup(rule, await repo.findGroupMembers(groupId)) : undefined);
   }

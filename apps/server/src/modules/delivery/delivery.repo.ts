@@ -3,7 +3,7 @@
  * envelope queues. Every write here runs inside the write batcher's transaction.
  */
 import { sql } from 'kysely';
-import type { Executor } from '../../platform/db.js';
+import type { DbCaps, Executor } from '../../platform/db.js';
 import type { EnvelopesTable } from '../../platform/schema.js';
 import type { MetaInsert, MetaRow } from './delivery.commit.js';
 
@@ -38,7 +38,7 @@ function chunks<T>(items: readonly T[], max: number): T[][] {
   return out;
 }
 
-export function createDeliveryRepo() {
+export function createDeliveryRepo(caps: Pick<DbCaps, 'rowLocks'>) {
   return {
     /** Accounts (and their devices) matching any of the phones or account ids. */
     async findRecipients(tx: Executor, phones: string[], accountIds: string[]): Promise<RecipientRow[]> {
@@ -116,13 +116,20 @@ export function createDeliveryRepo() {
      */
     async reserveSeqs(tx: Executor, counts: Map<string, number>): Promise<Map<string, number>> {
       const out = new Map<string, number>();
-      for (const part of chunks([...counts], KEY_CHUNK)) {
+      // Device rows are locked in id order, chunk after chunk: two transactions reserving
+      // overlapping sets (a group's fan-out and a membership event, say) then wait for each
+      // other instead of deadlocking. `locked` takes the locks in that order (PostgreSQL locks
+      // rows as the sorted select returns them); SQLite has one writer and ignores the clause.
+      const sorted = [...counts].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+      for (const part of chunks(sorted, KEY_CHUNK)) {
         // A join against a VALUES list (not a CASE per id, which is quadratic in the batch).
         const values = sql.join(part.map(([id, n]) => sql`(${id}, cast(${n} as bigint))`));
+        const lock = caps.rowLocks ? sql`for update of devices` : sql``;
         const result = await sql<{ id: string; last_seq: number }>`
-          with reserve(id, n) as (values ${values})
+          with reserve(id, n) as (values ${values}),
+          locked as (select devices.id from devices join reserve on reserve.id = devices.id order by devices.id ${lock})
           update devices set last_seq = devices.last_seq + reserve.n
-          from reserve where devices.id = reserve.id
+          from reserve, locked where devices.id = reserve.id and locked.id = reserve.id
           returning devices.id, devices.last_seq`.execute(tx);
         for (const r of result.rows) out.set(r.id, Number(r.last_seq));
       }

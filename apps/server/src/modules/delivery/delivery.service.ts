@@ -63,7 +63,7 @@ interface QueuedSend {
 }
 
 export interface DeliveryServiceDeps {
-  db: Pick<Db, 'kysely'>;
+  db: Pick<Db, 'kysely' | 'caps'>;
   repo: DeliveryRepo;
   /** Where group commits run; defaults to inline on `db`. */
   executor?: CommitExecutor;

@@ -19,9 +19,9 @@ export {
   type SendInput,
   type SendResult,
 } from './delivery.service.js';
-export { createEventWriter, type EventWriter } from './event-writer.js';
+export { createEventWriter, type EventWriter, type QueuedEvent } from './event-writer.js';
 
 export function createDeliveryModule(deps: Omit<DeliveryServiceDeps, 'repo'>) {
-  const repo = createDeliveryRepo();
+  const repo = createDeliveryRepo(deps.db.caps);
   return { repo, service: createDeliveryService({ ...deps, repo }) };
 }

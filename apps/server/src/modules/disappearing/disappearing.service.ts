@@ -90,14 +90,12 @@ export function createDisappearingService(deps: DisappearingServiceDeps) {
         });
         const event = { type: 'chat.disappearing', actor: actor.accountId, timer_ms: timerMs };
         const own = (await repo.devicesOf(tx, actor.accountId)).filter((d) => d !== actor.deviceId);
-        announce = await events.queue(tx, { actor, chatId, devices: own, event });
+        const queued = [{ chatId, devices: own, event }];
         // As with messages, someone who blocked the actor is not told.
         if (chatId !== actor.accountId && !(await repo.hasBlocked(chatId, actor.accountId, tx))) {
-          const theirs = await repo.devicesOf(tx, chatId);
-          announce = announce.concat(
-            await events.queue(tx, { actor, chatId: actor.accountId, devices: theirs, event }),
-          );
+          queued.push({ chatId: actor.accountId, devices: await repo.devicesOf(tx, chatId), event });
         }
+        announce = await events.queueAll(tx, actor, queued);
       });
       events.announce(announce);
       return this.get(actor, chatId);

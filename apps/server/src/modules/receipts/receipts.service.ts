@@ -12,7 +12,7 @@ import { AppError } from '../../errors.js';
 import type { Clock } from '../../platform/clock.js';
 import type { Db } from '../../platform/db.js';
 import type { DeviceActor } from '../accounts/index.js';
-import type { EnvelopeRow, EventWriter } from '../delivery/index.js';
+import type { EnvelopeRow, EventWriter, QueuedEvent } from '../delivery/index.js';
 import type { ReceiptsRepo } from './receipts.repo.js';
 
 export const MAX_RECEIPT_IDS = 256;
@@ -93,29 +93,29 @@ export function createReceiptsService(deps: ReceiptsServiceDeps) {
             changed++;
           }
         }
+        // All the receipt events in one queueAll: one sorted lock of the senders' devices.
+        const queued: QueuedEvent[] = [];
         for (const entry of news.values()) {
           for (const [receipt, messageIds] of [
             ['delivered', entry.delivered],
             ['read', entry.read],
           ] as const) {
             if (messageIds.length === 0) continue;
-            announce.push(
-              ...(await events.queue(tx, {
-                actor,
-                chatId: entry.chat,
-                devices: await repo.devicesOf(entry.sender, tx),
-                event: {
-                  type: 'receipt',
-                  receipt,
-                  message_ids: messageIds,
-                  by: actor.accountId,
-                  chat: entry.chat,
-                  at: now,
-                },
-              })),
-            );
+            queued.push({
+              chatId: entry.chat,
+              devices: await repo.devicesOf(entry.sender, tx),
+              event: {
+                type: 'receipt',
+                receipt,
+                message_ids: messageIds,
+                by: actor.accountId,
+                chat: entry.chat,
+                at: now,
+              },
+            });
           }
         }
+        announce = await events.queueAll(tx, actor, queued);
       });
       events.announce(announce);
       return changed;
