@@ -8,6 +8,7 @@ import type { Config, Role } from './config.js';
 import { createGateway, WS_PATH } from './gateway/gateway.js';
 import { createHttpServer } from './http/server.js';
 import { createAccountsModule } from './modules/accounts/index.js';
+import { createBusinessModule } from './modules/business/index.js';
 import { createChatsModule } from './modules/chats/index.js';
 import { createContactsModule } from './modules/contacts/index.js';
 import {
@@ -104,6 +105,7 @@ export function createModules(p: Platform) {
     logger: p.logger,
   });
   const accounts = createAccountsModule({
+    businessOf: (accountId) => business.service.publicOf(accountId),
     requireOwnImage: (accountId, mediaId) => media.service.requireOwnImage(accountId, mediaId),
     canSee: (viewer, owner, field) => contacts.service.canSee(viewer, owner, field),
     db: p.db,
@@ -148,9 +150,23 @@ export function createModules(p: Platform) {
     events,
     groups: groups.service,
   });
+  const business = createBusinessModule({
+    db: p.db,
+    accounts: accounts.service,
+    delivery: delivery.service,
+    events,
+    bus: p.bus,
+    clock: p.clock,
+    ids: p.ids,
+    logger: p.logger,
+    requireOwnImage: (accountId, mediaId) => media.service.requireOwnImage(accountId, mediaId),
+  });
   return {
     accounts: accounts.service,
     delivery: delivery.service,
+    business: business.service,
+    inbox: business.inbox,
+    hostedEndpoint: business.endpoint,
     groups: groups.service,
     contacts: contacts.service,
     receipts: receipts.service,
@@ -225,6 +241,8 @@ export async function startRoles(p: Platform, modules: Modules, roles: Role[]): 
     disappearing: modules.disappearing,
     media: modules.media,
     chats: modules.chats,
+    business: modules.business,
+    inbox: modules.inbox,
     pingStorage: () => p.db.ping(),
     trustProxy: config.trustProxy,
     version: VERSION,
@@ -240,6 +258,9 @@ export async function startRoles(p: Platform, modules: Modules, roles: Role[]): 
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   const url = `http://${host}:${address.port}`;
   worker?.start();
+  // Business numbers are devices too; their endpoint runs where sends are committed and
+  // announced (the gateway role), so it hears of new envelopes at once.
+  if (gateway) await modules.hostedEndpoint.start();
 
   let closing: Promise<void> | undefined;
   return {
@@ -247,6 +268,8 @@ export async function startRoles(p: Platform, modules: Modules, roles: Role[]): 
     close() {
       closing ??= (async () => {
         gateway?.stopAccepting();
+        // Pages in hand are stored and their replies sent before delivery stops taking sends.
+        if (gateway) await modules.hostedEndpoint.stop();
         // Sends already read are committed and acknowledged before their connections close.
         await modules.delivery.close();
         await gateway?.closeAll();

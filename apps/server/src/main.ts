@@ -25,6 +25,13 @@ Usage:
   parley migrate                       apply database migrations and exit
   parley account create --phone +15550001111 --name Alice [--device-name Laptop] [--json]
                                        create an account with a first device; prints its token
+  parley business create --name "Acme" --phone +15550002222 [--owner +15550001111] [--json]
+                                       create a business with its first number; prints its ids,
+                                       API access token and app secret (shown once)
+  parley business verify BUSINESS_ID [--revoke]
+                                       operator: mark the business's name verified (the badge)
+  parley business plan BUSINESS_ID PLAN
+                                       operator: put the business on a plan
   parley send --token T --to +15550002222 --text "hi" [--json] [--url http://127.0.0.1:8080]
                                        send a text as that device; prints the message id once acked
   parley receive --token T [--json] [--wait SECONDS] [--url …]
@@ -69,6 +76,8 @@ export async function main(argv: string[], io: Io): Promise<number> {
         return await migrate(config, io);
       case 'account':
         return await account(config, rest, io);
+      case 'business':
+        return await business(config, rest, io);
       case 'send':
         return await runSend(rest, {
           defaultUrl: clientUrl(config, io.env),
@@ -202,6 +211,63 @@ async function account(config: Config, args: string[], io: Io): Promise<number> 
         ? `${JSON.stringify(created)}\n`
         : `account ${created.account_id}\ndevice  ${created.device_id}\ntoken   ${created.token}\n`,
     );
+    return 0;
+  } finally {
+    await platform.close();
+  }
+}
+
+const BUSINESS_USAGE =
+  'usage: parley business create --name "Acme" --phone +15550002222 [--owner P] [--json] | ' +
+  'parley business verify BUSINESS_ID [--revoke] | parley business plan BUSINESS_ID PLAN';
+
+async function business(config: Config, args: string[], io: Io): Promise<number> {
+  const [sub, ...rest] = args;
+  const { values, positionals } = parseArgs({
+    args: rest,
+    options: {
+      name: { type: 'string' },
+      phone: { type: 'string' },
+      owner: { type: 'string' },
+      revoke: { type: 'boolean', default: false },
+      json: { type: 'boolean', default: false },
+    },
+    allowPositionals: true,
+    strict: true,
+  });
+  if (sub === 'create') {
+    if (!values.name) throw new CliUsageError('--name is required');
+    if (!values.phone) throw new CliUsageError('--phone is required (E.164, e.g. +15550002222)');
+  } else if (sub === 'verify') {
+    if (positionals.length !== 1) throw new CliUsageError(BUSINESS_USAGE);
+  } else if (sub === 'plan') {
+    if (positionals.length !== 2) throw new CliUsageError(BUSINESS_USAGE);
+  } else {
+    throw new CliUsageError(BUSINESS_USAGE);
+  }
+  const platform = await openPlatform({ ...config, logLevel: 'warn' }, { logDestination: io.stderr });
+  try {
+    const modules = createModules(platform);
+    if (sub === 'create') {
+      const created = await modules.business.create({
+        name: values.name ?? '',
+        phone: values.phone ?? '',
+        ...(values.owner ? { owner: values.owner } : {}),
+      });
+      io.stdout.write(
+        values.json
+          ? `${JSON.stringify(created)}\n`
+          : Object.entries(created)
+              .map(([k, v]) => `${k.padEnd(16)}${v}\n`)
+              .join(''),
+      );
+    } else if (sub === 'verify') {
+      await modules.business.setVerified(positionals[0] ?? '', !values.revoke);
+      io.stdout.write(values.revoke ? 'verification revoked\n' : 'verified\n');
+    } else {
+      await modules.business.setPlan(positionals[0] ?? '', positionals[1] ?? '');
+      io.stdout.write(`plan set to ${positionals[1]}\n`);
+    }
     return 0;
   } finally {
     await platform.close();

@@ -1,3 +1,4 @@
+import type { BusinessPublicView } from './business.js';
 /** Shapes of the REST client API (`/api/v1`), shared by the server's presenters and the SDK. */
 
 export interface RequestCodeResponse {
@@ -26,13 +27,18 @@ export interface ProfileView {
    * none or the owner's photo privacy setting hides it from you.
    */
   photo: string | null;
+  /**
+   * Present when this number belongs to a business hosted on the platform: show its name,
+   * verified badge and profile, and that the platform handles (reads) the chat for it.
+   */
+  business?: BusinessPublicView;
 }
 
 export interface DeviceView {
   device_id: string;
   name: string;
   /** `primary` (signed in by phone code) or `companion` (linked by a code from the primary). */
-  role: 'primary' | 'companion';
+  role: 'primary' | 'companion' | 'hosted';
   created_at: string;
   last_seen_at: string | null;
   current: boolean;

@@ -196,6 +196,23 @@ export const ERROR_CODES = {
     description:
       'At most 3 chats can be pinned; unpin one first. `details.max_pinned` says the limit. Nothing changed.',
   },
+  BUSINESS_NOT_FOUND: {
+    status: 404,
+    retryable: false,
+    description:
+      'No business with this id that you work for (as owner, admin or agent). Another business’s ids answer the same as unknown ones. Nothing changed.',
+  },
+  BUSINESS_ROLE_REQUIRED: {
+    status: 403,
+    retryable: false,
+    description:
+      'Your role in the business does not allow this: managing the business, its agents and automations takes an owner or admin (`details.required`). Nothing changed.',
+  },
+  CONVERSATION_NOT_FOUND: {
+    status: 404,
+    retryable: false,
+    description: 'No conversation with this id in this business. Nothing changed.',
+  },
   PAYLOAD_TOO_LARGE: {
     status: 413,
     retryable: false,

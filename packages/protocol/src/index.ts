@@ -1,4 +1,5 @@
 export * from './api.js';
+export * from './business.js';
 export * from './errors.js';
 export * from './frames.js';
 export * from './media.js';

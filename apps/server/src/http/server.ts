@@ -21,6 +21,7 @@ import {
 } from 'fastify-type-provider-zod';
 import { AppError, isAppError } from '../errors.js';
 import { type AccountsService, accountsRoutes, type DeviceActor } from '../modules/accounts/index.js';
+import { type BusinessService, businessRoutes, type InboxService } from '../modules/business/index.js';
 import { type ChatsService, chatsRoutes } from '../modules/chats/index.js';
 import { type ContactsService, contactsRoutes } from '../modules/contacts/index.js';
 import { type DisappearingService, disappearingRoutes } from '../modules/disappearing/index.js';
@@ -38,6 +39,8 @@ export interface HttpServerDeps {
   contacts: ContactsService;
   receipts: ReceiptsService;
   disappearing: DisappearingService;
+  business: BusinessService;
+  inbox: InboxService;
   media: MediaService;
   chats: ChatsService;
   /** Resolves when storage answers; rejects otherwise. */
@@ -156,6 +159,7 @@ export async function createHttpServer(deps: HttpServerDeps): Promise<FastifyIns
     await app.register(contactsRoutes, { contacts: deps.contacts, authenticate });
     await app.register(receiptsRoutes, { receipts: deps.receipts, authenticate });
     await app.register(disappearingRoutes, { disappearing: deps.disappearing, authenticate });
+    await app.register(businessRoutes, { business: deps.business, inbox: deps.inbox, authenticate });
     await app.register(mediaRoutes, { media: deps.media, authenticate });
     await app.register(chatsRoutes, { chats: deps.chats, authenticate });
   }

@@ -9,6 +9,7 @@ import * as m0006 from './0006_message_features.js';
 import * as m0007 from './0007_chat_state.js';
 import * as m0008 from './0008_media.js';
 import * as m0009 from './0009_photos.js';
+import * as m0010 from './0010_business.js';
 
 export const migrations: Record<string, MigrationModule> = {
   '0001_init': m0001,
@@ -20,4 +21,5 @@ export const migrations: Record<string, MigrationModule> = {
   '0007_chat_state': m0007,
   '0008_media': m0008,
   '0009_photos': m0009,
+  '0010_business': m0010,
 };

@@ -8,7 +8,20 @@ import type { Clock } from './clock.js';
 
 const CROCKFORD = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
 
-export type IdPrefix = 'acc' | 'dev' | 'msg' | 'grp' | 'rep' | 'med';
+export type IdPrefix =
+  | 'acc'
+  | 'dev'
+  | 'msg'
+  | 'grp'
+  | 'rep'
+  | 'med'
+  | 'biz'
+  | 'cnv'
+  | 'not'
+  | 'lbl'
+  | 'kwr'
+  | 'lnk'
+  | 'bcl';
 
 export interface Ids {
   newId(prefix: IdPrefix): string;

@@ -19,6 +19,8 @@ export interface AccountsTable {
   read_receipts: Generated<number>;
   /** The profile photo: an image upload of the account's (media id), or null. */
   photo_media_id: string | null;
+  /** Set when this account is a business's phone number (hosted by the platform). */
+  business_id: string | null;
   /** Counts every change to the account's chat state, starred messages and settings. */
   state_version: Generated<number>;
   /** The state_version of the last profile or privacy change (0: never changed). */
@@ -55,8 +57,11 @@ export interface DevicesTable {
   last_seen_at: number | null;
   /** Highest envelope sequence handed out for this device; the next envelope gets last_seq + 1. */
   last_seq: Generated<number>;
-  /** One `primary` per account (signed in by phone code); up to 4 `companion`s linked by code. */
-  role: 'primary' | 'companion';
+  /**
+   * One `primary` per account (signed in by phone code); up to 4 `companion`s linked by code;
+   * `hosted`: a business number's endpoint, consumed by the server itself.
+   */
+  role: 'primary' | 'companion' | 'hosted';
 }
 
 export interface LinkCodesTable {
@@ -245,6 +250,95 @@ export interface SendsTable {
   sent_at: number;
 }
 
+export interface BusinessesTable {
+  id: string;
+  waba_id: string;
+  name: string;
+  name_verified: Generated<number>;
+  /** JSON of BusinessProfile. */
+  profile: string;
+  plan_id: string;
+  retention_days: number;
+  app_secret: string;
+  created_at: number;
+}
+
+export interface BusinessNumbersTable {
+  phone_number_id: string;
+  business_id: string;
+  account_id: string;
+  device_id: string;
+  phone: string;
+  created_at: number;
+}
+
+export type AgentRole = 'owner' | 'admin' | 'agent';
+
+export interface BusinessAgentsTable {
+  business_id: string;
+  account_id: string;
+  role: AgentRole;
+  created_at: number;
+}
+
+export interface BusinessTokensTable {
+  token_hash: string;
+  business_id: string;
+  name: string;
+  created_at: number;
+  revoked_at: number | null;
+}
+
+export type ConversationStatus = 'open' | 'pending' | 'closed';
+export type EntryPoint = 'direct' | 'link' | 'qr' | 'catalog' | 'broadcast';
+
+export interface ConversationsTable {
+  id: string;
+  business_id: string;
+  phone_number_id: string;
+  person_account_id: string;
+  status: ConversationStatus;
+  assignee: string | null;
+  unread: number;
+  started_via: EntryPoint;
+  started_ref: string | null;
+  created_at: number;
+  last_message_at: number;
+  last_inbound_at: number | null;
+}
+
+export interface BusinessMessagesTable {
+  message_id: string;
+  conversation_id: string;
+  business_id: string;
+  direction: 'in' | 'out';
+  author: string;
+  kind: string;
+  payload: string;
+  text: string | null;
+  created_at: number;
+  delivered_at: number | null;
+  read_at: number | null;
+}
+
+export interface ConversationNotesTable {
+  id: string;
+  conversation_id: string;
+  business_id: string;
+  author: string;
+  text: string;
+  created_at: number;
+}
+
+export interface BusinessOutboxTable {
+  client_id: string;
+  phone_number_id: string;
+  to_account: string;
+  author: string;
+  payload: string;
+  created_at: number;
+}
+
 export interface Database {
   accounts: AccountsTable;
   devices: DevicesTable;
@@ -264,6 +358,14 @@ export interface Database {
   chat_timers: ChatTimersTable;
   media: MediaTable;
   message_media: MessageMediaTable;
+  businesses: BusinessesTable;
+  business_numbers: BusinessNumbersTable;
+  business_agents: BusinessAgentsTable;
+  business_tokens: BusinessTokensTable;
+  conversations: ConversationsTable;
+  business_messages: BusinessMessagesTable;
+  conversation_notes: ConversationNotesTable;
+  business_outbox: BusinessOutboxTable;
   media_views: MediaViewsTable;
   chat_state: ChatStateTable;
   starred: StarredTable;

@@ -4,6 +4,7 @@
  */
 import { AppError } from '../../src/errors.js';
 import { createAccountsModule } from '../../src/modules/accounts/index.js';
+import { createBusinessModule } from '../../src/modules/business/index.js';
 import { createChatsModule } from '../../src/modules/chats/index.js';
 import { createContactsModule } from '../../src/modules/contacts/index.js';
 import {
@@ -83,6 +84,7 @@ export function createTestContext(storage: StorageContext, options: TestContextO
   const requireOwnImage = (accountId: string, mediaId: string) =>
     media.service.requireOwnImage(accountId, mediaId);
   const accounts = createAccountsModule({
+    businessOf: (accountId) => business.service.publicOf(accountId),
     requireOwnImage,
     canSee: (viewer, owner, field) => contacts.service.canSee(viewer, owner, field),
     db: storage.db,
@@ -108,6 +110,19 @@ export function createTestContext(storage: StorageContext, options: TestContextO
     events: eventWriter,
     groups: groups.service,
   });
+  const business = createBusinessModule({
+    db: storage.db,
+    accounts: accounts.service,
+    delivery: delivery.service,
+    events: eventWriter,
+    bus,
+    clock,
+    ids,
+    logger,
+    requireOwnImage,
+  });
+  // Stopped before delivery closes: its pages in hand still send their replies.
+  open.unshift({ close: () => business.endpoint.stop() });
   const events: { channel: string; event: DeviceEvent }[] = [];
 
   return {
@@ -122,6 +137,10 @@ export function createTestContext(storage: StorageContext, options: TestContextO
     contacts: contacts.service,
     receipts: receipts.service,
     disappearing: disappearing.service,
+    business: business.service,
+    inbox: business.inbox,
+    /** The hosted endpoint of business numbers: `start()` it in tests that message a business. */
+    hostedEndpoint: business.endpoint,
     media: media.service,
     mediaStore: media.store,
     chats: chats.service,

@@ -3,6 +3,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { errorResponse } from '../../http/schemas.js';
+import { profileShape } from '../business/index.js';
 import type { AccountsService, DeviceActor } from './accounts.service.js';
 
 const phoneBody = z.string().min(2).max(32).describe('E.164 phone number, e.g. +15550001111');
@@ -12,11 +13,21 @@ const profile = z.object({
   display_name: z.string(),
   about: z.string(),
   photo: z.string().nullable().describe('media id of the profile photo; null when none or hidden'),
+  business: z
+    .object({
+      business_id: z.string(),
+      name: z.string(),
+      verified: z.boolean(),
+      hosted: z.literal(true),
+      profile: profileShape,
+    })
+    .optional()
+    .describe('present when the number is a business hosted on the platform'),
 });
 const device = z.object({
   device_id: z.string(),
   name: z.string(),
-  role: z.enum(['primary', 'companion']),
+  role: z.enum(['primary', 'companion', 'hosted']),
   created_at: z.string(),
   last_seen_at: z.string().nullable(),
   current: z.boolean(),

@@ -5,6 +5,7 @@
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type {
+  BusinessPublicView,
   DeviceView,
   LinkCodeResponse,
   LinkDeviceResponse,
@@ -15,7 +16,7 @@ import type {
 import { AppError } from '../../errors.js';
 import type { Bus } from '../../platform/bus.js';
 import type { Clock } from '../../platform/clock.js';
-import type { Db } from '../../platform/db.js';
+import type { Db, Executor } from '../../platform/db.js';
 import { hashToken, type Ids } from '../../platform/ids.js';
 import type { Logger } from '../../platform/logger.js';
 import { enforceLimit, type RateLimiterFactory } from '../../platform/rate-limit.js';
@@ -49,7 +50,8 @@ export interface DeviceActor {
   accountId: string;
   deviceId: string;
   phone: string;
-  role: 'primary' | 'companion';
+  /** `hosted`: a business number's endpoint, acting for the business (never signs in). */
+  role: 'primary' | 'companion' | 'hosted';
 }
 
 export const DEVICE_REVOKED_EVENT = 'device.revoked';
@@ -69,6 +71,8 @@ export interface AccountsServiceDeps {
   logger: Logger;
   /** Privacy: whether a viewer may see an owner's field (the contacts module decides). */
   canSee?: (viewerId: string, ownerId: string, field: 'about' | 'photo') => Promise<boolean>;
+  /** The business behind a number, for its profile (undefined for a person). */
+  businessOf?: (accountId: string) => Promise<BusinessPublicView | undefined>;
   /** Throws unless the media is an image the account uploaded (a profile photo). */
   requireOwnImage?: (accountId: string, mediaId: string) => Promise<void>;
   /** Tells the account's other devices about a profile change, in its transaction. */
@@ -265,6 +269,49 @@ export function createAccountsService(deps: AccountsServiceDeps) {
       });
     },
 
+    /**
+     * Creates the account of a business phone number with its one hosted device, inside the
+     * caller's transaction. The device has no usable token: the server consumes its queue.
+     */
+    async createHostedNumber(
+      tx: Executor,
+      input: { phone: string; name: string; businessId: string },
+    ): Promise<{ account_id: string; device_id: string; phone: string }> {
+      const phone = requirePhone(input.phone);
+      if (await repo.findAccountByPhone(phone, tx)) {
+        throw new AppError('PHONE_TAKEN', `An account already exists for ${phone}.`);
+      }
+      const accountId = ids.newId('acc');
+      const now = clock.now();
+      await repo.insertAccount(
+        {
+          id: accountId,
+          phone,
+          phone_hash: phoneHash(phone),
+          display_name: input.name,
+          about: '',
+          created_at: now,
+          business_id: input.businessId,
+        },
+        tx,
+      );
+      const deviceId = ids.newId('dev');
+      await repo.insertDevice(
+        {
+          id: deviceId,
+          account_id: accountId,
+          name: 'Hosted endpoint',
+          // A hash of a secret nobody holds: the device can never sign in.
+          token_hash: hashToken(ids.newToken('hosted')),
+          created_at: now,
+          last_seen_at: null,
+          role: 'hosted',
+        },
+        tx,
+      );
+      return { account_id: accountId, device_id: deviceId, phone };
+    },
+
     async authenticate(token: string | undefined): Promise<DeviceActor> {
       if (!token || token.length > 200) throw new AppError('UNAUTHENTICATED', 'A device token is required.');
       const row = await repo.findDeviceByTokenHash(hashToken(token));
@@ -392,6 +439,10 @@ export function createAccountsService(deps: AccountsServiceDeps) {
       // Hidden fields read as empty: the viewer cannot tell "hidden" from "not set".
       if (deps.canSee && !(await deps.canSee(actor.accountId, account.id, 'about'))) profile.about = '';
       if (deps.canSee && !(await deps.canSee(actor.accountId, account.id, 'photo'))) profile.photo = null;
+      if (account.business_id) {
+        const business = await deps.businessOf?.(account.id);
+        if (business) profile.business = business;
+      }
       return profile;
     },
 

@@ -1,0 +1,295 @@
+/**
+ * Business accounts, hosted by the platform: a business has a name (verified by the operator),
+ * a profile, one or more phone numbers and agents who work its inbox with their own devices.
+ *
+ * A business number is an ordinary account with one `hosted` device, so people message it
+ * like anyone and every guarantee of delivery holds; the hosted endpoint (hosted-endpoint.ts)
+ * consumes that device's queue. Agents act through the API with their own device tokens;
+ * everything they ask is checked against their role in that business, and a business they
+ * are no agent of answers BUSINESS_NOT_FOUND (its existence is not revealed).
+ */
+import type {
+  AgentRole,
+  AgentView,
+  BusinessCreatedView,
+  BusinessProfile,
+  BusinessPublicView,
+  BusinessView,
+} from '@parley/protocol';
+import { AppError } from '../../errors.js';
+import type { Clock } from '../../platform/clock.js';
+import type { Db, Executor } from '../../platform/db.js';
+import { hashToken, type Ids } from '../../platform/ids.js';
+import type { AccountsService, DeviceActor } from '../accounts/index.js';
+import { normalizePhone } from '../accounts/index.js';
+import { canGrant, canManage } from './business.policy.js';
+import {
+  EMPTY_PROFILE,
+  parseProfile,
+  presentAgent,
+  presentBusiness,
+  presentPublic,
+} from './business.present.js';
+import type { BusinessRepo, NumberRow } from './business.repo.js';
+
+export const DEFAULT_RETENTION_DAYS = 365;
+export const DEFAULT_PLAN = 'free';
+
+export interface BusinessServiceDeps {
+  db: Pick<Db, 'kysely'>;
+  repo: BusinessRepo;
+  accounts: Pick<AccountsService, 'createHostedNumber'>;
+  clock: Clock;
+  ids: Ids;
+  /** Checks a plan limit before a change that counts against it (throws PLAN_LIMIT_REACHED). */
+  checkLimit?: (tx: Executor, businessId: string, limit: 'agents', wanted: number) => Promise<void>;
+  /** Told when a number is created, so its hosted endpoint starts consuming at once. */
+  onNumberCreated?: (number: NumberRow) => void;
+  /** Throws unless the media is an image the account uploaded (the profile photo). */
+  requireOwnImage?: (accountId: string, mediaId: string) => Promise<void>;
+}
+
+export interface CreateBusinessInput {
+  name: string;
+  phone: string;
+  /** The person (account id or phone) who becomes the first owner; none for an operator-made business. */
+  owner?: string;
+}
+
+/** Cloud API ids are numeric strings of 15 to 16 digits. */
+function numericId(ids: Ids): string {
+  return `1${ids.newCode(14)}`;
+}
+
+export function createBusinessService(deps: BusinessServiceDeps) {
+  const { db, repo, clock, ids } = deps;
+
+  async function requireAgent(actor: DeviceActor, businessId: string, tx: Executor = db.kysely) {
+    const role = await repo.role(businessId, actor.accountId, tx);
+    if (!role) throw new AppError('BUSINESS_NOT_FOUND', `No business ${businessId} you work for.`);
+    return role;
+  }
+
+  async function requireManager(actor: DeviceActor, businessId: string, tx: Executor = db.kysely) {
+    const role = await requireAgent(actor, businessId, tx);
+    if (!canManage(role)) {
+      throw new AppError('BUSINESS_ROLE_REQUIRED', 'Only the business’s owners and admins can do this.', {
+        required: ['owner', 'admin'],
+      });
+    }
+    return role;
+  }
+
+  async function view(businessId: string, role: AgentRole, tx: Executor = db.kysely): Promise<BusinessView> {
+    const row = await repo.find(businessId, tx);
+    if (!row) throw new AppError('BUSINESS_NOT_FOUND', `No business ${businessId}.`);
+    return presentBusiness(row, await repo.numbers(businessId, tx), role);
+  }
+
+  return {
+    requireAgent,
+    requireManager,
+
+    /** Creates a business with its first number, API token and app secret (shown once). */
+    async create(input: CreateBusinessInput): Promise<BusinessCreatedView> {
+      const name = input.name.trim();
+      if (!name || name.length > 128) {
+        throw new AppError('VALIDATION_FAILED', 'A business needs a name of 1 to 128 characters.', {
+          issues: [{ path: 'name', message: 'required, at most 128 characters' }],
+        });
+      }
+      const businessId = ids.newId('biz');
+      const wabaId = numericId(ids);
+      const phoneNumberId = numericId(ids);
+      const accessToken = ids.newToken('pbt');
+      const appSecret = ids.newCode(32, '0123456789abcdef');
+      const now = clock.now();
+      let created: NumberRow | undefined;
+      await db.kysely.transaction().execute(async (tx) => {
+        let ownerId: string | undefined;
+        if (input.owner !== undefined) {
+          const owner = await repo.accountByKey(
+            input.owner.startsWith('acc_') ? input.owner : (normalizePhone(input.owner) ?? input.owner),
+            tx,
+          );
+          if (!owner || owner.business_id) {
+            throw new AppError(
+              'ACCOUNT_NOT_FOUND',
+              `No person's account for "${input.owner}" to own the business.`,
+            );
+          }
+          ownerId = owner.id;
+        }
+        await repo.insertBusiness(tx, {
+          id: businessId,
+          waba_id: wabaId,
+          name,
+          profile: JSON.stringify(EMPTY_PROFILE),
+          plan_id: DEFAULT_PLAN,
+          retention_days: DEFAULT_RETENTION_DAYS,
+          app_secret: appSecret,
+          created_at: now,
+        });
+        const number = await deps.accounts.createHostedNumber(tx, { phone: input.phone, name, businessId });
+        created = {
+          phone_number_id: phoneNumberId,
+          business_id: businessId,
+          account_id: number.account_id,
+          device_id: number.device_id,
+          phone: number.phone,
+          created_at: now,
+        };
+        await repo.insertNumber(tx, created);
+        await repo.insertToken(tx, {
+          token_hash: hashToken(accessToken),
+          business_id: businessId,
+          name: 'default',
+          created_at: now,
+          revoked_at: null,
+        });
+        if (ownerId)
+          await repo.insertAgent(tx, {
+            business_id: businessId,
+            account_id: ownerId,
+            role: 'owner',
+            created_at: now,
+          });
+      });
+      if (created) deps.onNumberCreated?.(created);
+      return {
+        business_id: businessId,
+        waba_id: wabaId,
+        phone_number_id: phoneNumberId,
+        access_token: accessToken,
+        app_secret: appSecret,
+      };
+    },
+
+    /** A person creates a business and becomes its owner. */
+    async createAsOwner(
+      actor: DeviceActor,
+      input: { name: string; phone: string },
+    ): Promise<BusinessCreatedView> {
+      return this.create({ ...input, owner: actor.accountId });
+    },
+
+    async get(actor: DeviceActor, businessId: string): Promise<BusinessView> {
+      return view(businessId, await requireAgent(actor, businessId));
+    },
+
+    async listMine(actor: DeviceActor): Promise<BusinessView[]> {
+      const mine = await repo.businessesOf(actor.accountId);
+      return Promise.all(mine.map((m) => view(m.business_id, m.role as AgentRole)));
+    },
+
+    async updateProfile(
+      actor: DeviceActor,
+      businessId: string,
+      patch: Partial<BusinessProfile> & { name?: string },
+    ): Promise<BusinessView> {
+      const role = await requireManager(actor, businessId);
+      if (typeof patch.photo === 'string') await deps.requireOwnImage?.(actor.accountId, patch.photo);
+      await db.kysely.transaction().execute(async (tx) => {
+        const row = await repo.find(businessId, tx);
+        if (!row) throw new AppError('BUSINESS_NOT_FOUND', `No business ${businessId}.`);
+        const { name, ...profile } = patch;
+        const next = { ...parseProfile(row.profile), ...profile };
+        const update: { profile: string; name?: string; name_verified?: number } = {
+          profile: JSON.stringify(next),
+        };
+        // A new name needs verifying again: the badge vouches for a name, not for an account.
+        if (name !== undefined && name.trim() !== row.name) {
+          update.name = name.trim();
+          update.name_verified = 0;
+        }
+        await repo.update(tx, businessId, update);
+      });
+      return view(businessId, role);
+    },
+
+    /** Operator action: the business's name is verified (the badge), or no longer. */
+    async setVerified(businessId: string, verified: boolean): Promise<void> {
+      await db.kysely.transaction().execute(async (tx) => {
+        if (!(await repo.find(businessId, tx)))
+          throw new AppError('BUSINESS_NOT_FOUND', `No business ${businessId}.`);
+        await repo.update(tx, businessId, { name_verified: verified ? 1 : 0 });
+      });
+    },
+
+    /** Operator action: the business's plan. */
+    async setPlan(businessId: string, planId: string): Promise<void> {
+      await db.kysely.transaction().execute(async (tx) => {
+        if (!(await repo.find(businessId, tx)))
+          throw new AppError('BUSINESS_NOT_FOUND', `No business ${businessId}.`);
+        await repo.update(tx, businessId, { plan_id: planId });
+      });
+    },
+
+    async listAgents(actor: DeviceActor, businessId: string): Promise<AgentView[]> {
+      await requireAgent(actor, businessId);
+      return (await repo.agents(businessId)).map(presentAgent);
+    },
+
+    async addAgent(
+      actor: DeviceActor,
+      businessId: string,
+      key: string,
+      role: AgentRole,
+    ): Promise<AgentView[]> {
+      await db.kysely.transaction().execute(async (tx) => {
+        const mine = await requireManager(actor, businessId, tx);
+        if (!canGrant(mine, role)) {
+          throw new AppError('BUSINESS_ROLE_REQUIRED', `Only an owner can make someone ${role}.`, {
+            required: ['owner'],
+          });
+        }
+        const person = await repo.accountByKey(
+          key.startsWith('acc_') ? key : (normalizePhone(key) ?? key),
+          tx,
+        );
+        if (!person || person.business_id)
+          throw new AppError('ACCOUNT_NOT_FOUND', `No person's account for "${key}".`);
+        if (await repo.role(businessId, person.id, tx)) {
+          await repo.removeAgent(tx, businessId, person.id);
+        } else {
+          await deps.checkLimit?.(tx, businessId, 'agents', (await repo.agents(businessId, tx)).length + 1);
+        }
+        await repo.insertAgent(tx, {
+          business_id: businessId,
+          account_id: person.id,
+          role,
+          created_at: clock.now(),
+        });
+      });
+      return (await repo.agents(businessId)).map(presentAgent);
+    },
+
+    async removeAgent(actor: DeviceActor, businessId: string, accountId: string): Promise<void> {
+      await db.kysely.transaction().execute(async (tx) => {
+        const mine = await requireManager(actor, businessId, tx);
+        const theirs = await repo.role(businessId, accountId, tx);
+        if (!theirs) throw new AppError('ACCOUNT_NOT_FOUND', `${accountId} is no agent of this business.`);
+        if (!canGrant(mine, theirs)) {
+          throw new AppError('BUSINESS_ROLE_REQUIRED', `Only an owner can remove an ${theirs}.`, {
+            required: ['owner'],
+          });
+        }
+        const owners = (await repo.agents(businessId, tx)).filter((a) => a.role === 'owner');
+        if (theirs === 'owner' && owners.length === 1) {
+          throw new AppError('VALIDATION_FAILED', 'A business keeps at least one owner.');
+        }
+        await repo.removeAgent(tx, businessId, accountId);
+      });
+    },
+
+    /** What people see of the business behind a number (undefined for a person's account). */
+    async publicOf(accountId: string): Promise<BusinessPublicView | undefined> {
+      const number = await repo.numberByAccount(accountId);
+      if (!number) return undefined;
+      const row = await repo.find(number.business_id);
+      return row ? presentPublic(row) : undefined;
+    },
+  };
+}
+
+export type BusinessService = ReturnType<typeof createBusinessService>;
