@@ -19,6 +19,7 @@ import {
 import { createDisappearingModule } from './modules/disappearing/index.js';
 import { createGroupsModule } from './modules/groups/index.js';
 import { createMediaModule } from './modules/media/index.js';
+import { createPlansModule } from './modules/plans/index.js';
 import { createReceiptsModule } from './modules/receipts/index.js';
 import { createMemoryBus } from './platform/bus.js';
 import { type Clock, systemClock } from './platform/clock.js';
@@ -150,7 +151,9 @@ export function createModules(p: Platform) {
     events,
     groups: groups.service,
   });
+  const plans = createPlansModule({ db: p.db, clock: p.clock });
   const business = createBusinessModule({
+    plans: plans.service,
     db: p.db,
     accounts: accounts.service,
     delivery: delivery.service,
@@ -167,6 +170,7 @@ export function createModules(p: Platform) {
     business: business.service,
     inbox: business.inbox,
     hostedEndpoint: business.endpoint,
+    plans: plans.service,
     groups: groups.service,
     contacts: contacts.service,
     receipts: receipts.service,
@@ -243,6 +247,7 @@ export async function startRoles(p: Platform, modules: Modules, roles: Role[]): 
     chats: modules.chats,
     business: modules.business,
     inbox: modules.inbox,
+    plans: modules.plans,
     pingStorage: () => p.db.ping(),
     trustProxy: config.trustProxy,
     version: VERSION,

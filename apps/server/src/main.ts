@@ -32,6 +32,10 @@ Usage:
                                        operator: mark the business's name verified (the badge)
   parley business plan BUSINESS_ID PLAN
                                        operator: put the business on a plan
+  parley plan list [--json]            operator: the business plans
+  parley plan set PLAN [--name N] [--price MINOR] [--currency USD] [--limit agents=10]…
+                  [--feature verified_badge=on]…
+                                       operator: create or edit a plan
   parley send --token T --to +15550002222 --text "hi" [--json] [--url http://127.0.0.1:8080]
                                        send a text as that device; prints the message id once acked
   parley receive --token T [--json] [--wait SECONDS] [--url …]
@@ -78,6 +82,8 @@ export async function main(argv: string[], io: Io): Promise<number> {
         return await account(config, rest, io);
       case 'business':
         return await business(config, rest, io);
+      case 'plan':
+        return await plan(config, rest, io);
       case 'send':
         return await runSend(rest, {
           defaultUrl: clientUrl(config, io.env),
@@ -268,6 +274,67 @@ async function business(config: Config, args: string[], io: Io): Promise<number>
       await modules.business.setPlan(positionals[0] ?? '', positionals[1] ?? '');
       io.stdout.write(`plan set to ${positionals[1]}\n`);
     }
+    return 0;
+  } finally {
+    await platform.close();
+  }
+}
+
+const PLAN_USAGE =
+  'usage: parley plan list [--json] | parley plan set PLAN [--name N] [--price MINOR] [--currency C] ' +
+  '[--limit NAME=N]… [--feature NAME=on|off]…';
+
+async function plan(config: Config, args: string[], io: Io): Promise<number> {
+  const [sub, ...rest] = args;
+  const { values, positionals } = parseArgs({
+    args: rest,
+    options: {
+      name: { type: 'string' },
+      price: { type: 'string' },
+      currency: { type: 'string' },
+      limit: { type: 'string', multiple: true },
+      feature: { type: 'string', multiple: true },
+      json: { type: 'boolean', default: false },
+    },
+    allowPositionals: true,
+    strict: true,
+  });
+  if (sub !== 'list' && !(sub === 'set' && positionals.length === 1)) throw new CliUsageError(PLAN_USAGE);
+  const pairs = (list: string[] | undefined, what: string) =>
+    (list ?? []).map((item) => {
+      const [key, value] = item.split('=');
+      if (!key || value === undefined) throw new CliUsageError(`--${what} takes NAME=VALUE, not "${item}"`);
+      return [key, value] as const;
+    });
+  const limits = Object.fromEntries(pairs(values.limit, 'limit').map(([k, v]) => [k, Number(v)]));
+  const features = Object.fromEntries(
+    pairs(values.feature, 'feature').map(([k, v]) => [k, v === 'on' || v === 'true']),
+  );
+  const platform = await openPlatform({ ...config, logLevel: 'warn' }, { logDestination: io.stderr });
+  try {
+    const modules = createModules(platform);
+    const out =
+      sub === 'list'
+        ? await modules.plans.list()
+        : [
+            await modules.plans.set(positionals[0] ?? '', {
+              name: values.name,
+              price_minor: values.price === undefined ? undefined : Number(values.price),
+              currency: values.currency,
+              limits,
+              features,
+            }),
+          ];
+    io.stdout.write(
+      values.json
+        ? `${JSON.stringify(sub === 'list' ? { plans: out } : out[0])}\n`
+        : out
+            .map(
+              (p) =>
+                `${p.plan_id}\t${p.name}\t${p.price_minor} ${p.currency}\t${JSON.stringify(p.limits)}\t${JSON.stringify(p.features)}\n`,
+            )
+            .join(''),
+    );
     return 0;
   } finally {
     await platform.close();

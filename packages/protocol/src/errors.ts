@@ -213,6 +213,17 @@ export const ERROR_CODES = {
     retryable: false,
     description: 'No conversation with this id in this business. Nothing changed.',
   },
+  PLAN_LIMIT_REACHED: {
+    status: 409,
+    retryable: false,
+    description:
+      'The business’s plan does not allow this: `details.limit` (or `details.feature`), `details.plan`, `details.max` and `details.upgrade_to`, the lowest plan that lifts it (null when none does). Nothing changed.',
+  },
+  PLAN_NOT_FOUND: {
+    status: 404,
+    retryable: false,
+    description: 'No plan with this id. Nothing changed.',
+  },
   PAYLOAD_TOO_LARGE: {
     status: 413,
     retryable: false,

@@ -3,3 +3,4 @@ export * from './business.js';
 export * from './errors.js';
 export * from './frames.js';
 export * from './media.js';
+export * from './plans.js';

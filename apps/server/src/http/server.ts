@@ -27,6 +27,7 @@ import { type ContactsService, contactsRoutes } from '../modules/contacts/index.
 import { type DisappearingService, disappearingRoutes } from '../modules/disappearing/index.js';
 import { type GroupsService, groupsRoutes } from '../modules/groups/index.js';
 import { type MediaService, mediaRoutes } from '../modules/media/index.js';
+import { type PlansService, plansRoutes } from '../modules/plans/index.js';
 import { type ReceiptsService, receiptsRoutes } from '../modules/receipts/index.js';
 import type { Logger } from '../platform/logger.js';
 import type { Metrics } from '../platform/metrics.js';
@@ -40,6 +41,7 @@ export interface HttpServerDeps {
   receipts: ReceiptsService;
   disappearing: DisappearingService;
   business: BusinessService;
+  plans: PlansService;
   inbox: InboxService;
   media: MediaService;
   chats: ChatsService;
@@ -160,6 +162,7 @@ export async function createHttpServer(deps: HttpServerDeps): Promise<FastifyIns
     await app.register(receiptsRoutes, { receipts: deps.receipts, authenticate });
     await app.register(disappearingRoutes, { disappearing: deps.disappearing, authenticate });
     await app.register(businessRoutes, { business: deps.business, inbox: deps.inbox, authenticate });
+    await app.register(plansRoutes, { plans: deps.plans, authenticate });
     await app.register(mediaRoutes, { media: deps.media, authenticate });
     await app.register(chatsRoutes, { chats: deps.chats, authenticate });
   }

@@ -10,6 +10,7 @@ import * as m0007 from './0007_chat_state.js';
 import * as m0008 from './0008_media.js';
 import * as m0009 from './0009_photos.js';
 import * as m0010 from './0010_business.js';
+import * as m0011 from './0011_plans.js';
 
 export const migrations: Record<string, MigrationModule> = {
   '0001_init': m0001,
@@ -22,4 +23,5 @@ export const migrations: Record<string, MigrationModule> = {
   '0008_media': m0008,
   '0009_photos': m0009,
   '0010_business': m0010,
+  '0011_plans': m0011,
 };

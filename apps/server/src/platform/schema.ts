@@ -339,6 +339,19 @@ export interface BusinessOutboxTable {
   created_at: number;
 }
 
+export interface PlansTable {
+  id: string;
+  name: string;
+  price_minor: number;
+  currency: string;
+  /** JSON: { agents, broadcast_size, keyword_rules, labels, short_links }. */
+  limits: string;
+  /** JSON: { custom_link_code, verified_badge }. */
+  features: string;
+  rank: number;
+  updated_at: number;
+}
+
 export interface Database {
   accounts: AccountsTable;
   devices: DevicesTable;
@@ -366,6 +379,7 @@ export interface Database {
   business_messages: BusinessMessagesTable;
   conversation_notes: ConversationNotesTable;
   business_outbox: BusinessOutboxTable;
+  plans: PlansTable;
   media_views: MediaViewsTable;
   chat_state: ChatStateTable;
   starred: StarredTable;

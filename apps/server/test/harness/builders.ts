@@ -16,6 +16,7 @@ import {
 import { createDisappearingModule } from '../../src/modules/disappearing/index.js';
 import { createGroupsModule } from '../../src/modules/groups/index.js';
 import { createMediaModule } from '../../src/modules/media/index.js';
+import { createPlansModule } from '../../src/modules/plans/index.js';
 import { createReceiptsModule } from '../../src/modules/receipts/index.js';
 import { createMemoryBus } from '../../src/platform/bus.js';
 import { createManualClock } from '../../src/platform/clock.js';
@@ -110,7 +111,9 @@ export function createTestContext(storage: StorageContext, options: TestContextO
     events: eventWriter,
     groups: groups.service,
   });
+  const plans = createPlansModule({ db: storage.db, clock });
   const business = createBusinessModule({
+    plans: plans.service,
     db: storage.db,
     accounts: accounts.service,
     delivery: delivery.service,
@@ -138,6 +141,7 @@ export function createTestContext(storage: StorageContext, options: TestContextO
     receipts: receipts.service,
     disappearing: disappearing.service,
     business: business.service,
+    plans: plans.service,
     inbox: business.inbox,
     /** The hosted endpoint of business numbers: `start()` it in tests that message a business. */
     hostedEndpoint: business.endpoint,

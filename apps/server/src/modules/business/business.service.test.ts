@@ -10,11 +10,12 @@ import { describeStorage, type StorageContext } from '../../../test/harness/stor
 const b64 = (text: string) => Buffer.from(JSON.stringify({ text })).toString('base64');
 const textOf = (payload: string) => JSON.parse(Buffer.from(payload, 'base64').toString()).text;
 
-async function setup(storage: StorageContext) {
+async function setup(storage: StorageContext, plan = 'premium') {
   const t = createTestContext(storage);
   const owner = await t.newPerson('Owner');
   const phone = newPhone();
   const created = await t.business.create({ name: 'Acme', phone, owner: owner.phone });
+  await t.business.setPlan(created.business_id, plan);
   const view = await t.business.get(owner.actor, created.business_id);
   const number = view.numbers[0];
   if (!number) throw new Error('no number');
@@ -157,6 +158,32 @@ describeStorage('business accounts and the shared inbox', (storage: () => Storag
     // Agents' devices heard of each change, live and durable.
     const events = (await t.delivery.readQueue(agent.device_id, 0, 100)).filter((e) => e.kind === 'event');
     expect(events.length).toBeGreaterThanOrEqual(4);
+  });
+
+  it('enforces the plan: agents, the verified badge, and names the plan that lifts a limit', async () => {
+    const { t, owner, created } = await setup(storage(), 'free');
+    const helper = await t.newPerson('Helper');
+    await expect(
+      t.business.addAgent(owner.actor, created.business_id, helper.phone, 'agent'),
+    ).rejects.toMatchObject({
+      code: 'PLAN_LIMIT_REACHED',
+      details: { limit: 'agents', plan: 'free', max: 1, wanted: 2, upgrade_to: 'premium' },
+    });
+    await expect(t.business.setVerified(created.business_id, true)).rejects.toMatchObject({
+      code: 'PLAN_LIMIT_REACHED',
+      details: { feature: 'verified_badge', plan: 'free', upgrade_to: 'premium' },
+    });
+    expect(await t.business.listAgents(owner.actor, created.business_id)).toHaveLength(1);
+    await expect(t.business.setPlan(created.business_id, 'gold')).rejects.toMatchObject({
+      code: 'PLAN_NOT_FOUND',
+    });
+
+    // The operator edits plans as data: a free plan with 2 agents lets one more in.
+    await t.plans.set('free', { limits: { agents: 2 } });
+    await t.business.addAgent(owner.actor, created.business_id, helper.phone, 'agent');
+    await t.business.setPlan(created.business_id, 'premium');
+    await t.business.setVerified(created.business_id, true);
+    expect((await t.business.get(owner.actor, created.business_id)).verified).toBe(true);
   });
 
   it('never lets an agent of one business near another business', async () => {

@@ -22,6 +22,7 @@ import type { Db, Executor } from '../../platform/db.js';
 import { hashToken, type Ids } from '../../platform/ids.js';
 import type { AccountsService, DeviceActor } from '../accounts/index.js';
 import { normalizePhone } from '../accounts/index.js';
+import type { PlansService } from '../plans/index.js';
 import { canGrant, canManage } from './business.policy.js';
 import {
   EMPTY_PROFILE,
@@ -41,8 +42,8 @@ export interface BusinessServiceDeps {
   accounts: Pick<AccountsService, 'createHostedNumber'>;
   clock: Clock;
   ids: Ids;
-  /** Checks a plan limit before a change that counts against it (throws PLAN_LIMIT_REACHED). */
-  checkLimit?: (tx: Executor, businessId: string, limit: 'agents', wanted: number) => Promise<void>;
+  /** The plan limits every change that counts against one is checked with. */
+  plans?: Pick<PlansService, 'check' | 'requireFeature' | 'requireExists'>;
   /** Told when a number is created, so its hosted endpoint starts consuming at once. */
   onNumberCreated?: (number: NumberRow) => void;
   /** Throws unless the media is an image the account uploaded (the profile photo). */
@@ -212,6 +213,8 @@ export function createBusinessService(deps: BusinessServiceDeps) {
       await db.kysely.transaction().execute(async (tx) => {
         if (!(await repo.find(businessId, tx)))
           throw new AppError('BUSINESS_NOT_FOUND', `No business ${businessId}.`);
+        // The badge is a plan feature: only an eligible plan's business can be verified.
+        if (verified) await deps.plans?.requireFeature(tx, businessId, 'verified_badge');
         await repo.update(tx, businessId, { name_verified: verified ? 1 : 0 });
       });
     },
@@ -221,6 +224,7 @@ export function createBusinessService(deps: BusinessServiceDeps) {
       await db.kysely.transaction().execute(async (tx) => {
         if (!(await repo.find(businessId, tx)))
           throw new AppError('BUSINESS_NOT_FOUND', `No business ${businessId}.`);
+        await deps.plans?.requireExists(tx, planId);
         await repo.update(tx, businessId, { plan_id: planId });
       });
     },
@@ -252,7 +256,7 @@ export function createBusinessService(deps: BusinessServiceDeps) {
         if (await repo.role(businessId, person.id, tx)) {
           await repo.removeAgent(tx, businessId, person.id);
         } else {
-          await deps.checkLimit?.(tx, businessId, 'agents', (await repo.agents(businessId, tx)).length + 1);
+          await deps.plans?.check(tx, businessId, 'agents', (await repo.agents(businessId, tx)).length + 1);
         }
         await repo.insertAgent(tx, {
           business_id: businessId,
