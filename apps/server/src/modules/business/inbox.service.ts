@@ -49,10 +49,16 @@ export interface Automations {
   decide(tx: Executor, input: AutomationInput): Promise<AutomationOutcome>;
   /** Expands `/shortcut` quick replies for an agent's reply. */
   expandQuickReply?(tx: Executor, businessId: string, text: string): Promise<string>;
-  /** Label ids per conversation, for views and filters. */
-  labelsOf?(tx: Executor, conversationIds: string[]): Promise<Map<string, string[]>>;
-  applyLabels?(tx: Executor, businessId: string, conversationId: string, labelIds: string[]): Promise<void>;
-  conversationsWithLabel?(tx: Executor, businessId: string, labelId: string): Promise<string[]>;
+}
+
+/** What the inbox needs of labels (the labels service provides it). */
+export interface LabelsPort {
+  /** Label ids per conversation, for views. */
+  labelsOf(tx: Executor, conversationIds: string[]): Promise<Map<string, string[]>>;
+  /** Applies labels of the business to a conversation (unknown or foreign ids are ignored). */
+  applyLabels(tx: Executor, businessId: string, conversationId: string, labelIds: string[]): Promise<void>;
+  /** Conversations of the business carrying the label (the inbox filter). */
+  conversationsWithLabel(tx: Executor, businessId: string, labelId: string): Promise<string[]>;
 }
 
 export const NO_AUTOMATIONS: Automations = {
@@ -69,6 +75,7 @@ export interface InboxServiceDeps {
   delivery: Pick<DeliveryService, 'send'>;
   events: EventWriter;
   automations?: Automations;
+  labels?: LabelsPort;
   clock: Clock;
   ids: Ids;
   logger: Logger;
@@ -112,7 +119,7 @@ export function createInboxService(deps: InboxServiceDeps) {
   }
 
   async function viewOf(tx: Executor, row: ConversationRow): Promise<ConversationView> {
-    const labels = (await automations.labelsOf?.(tx, [row.id]))?.get(row.id) ?? [];
+    const labels = (await deps.labels?.labelsOf(tx, [row.id]))?.get(row.id) ?? [];
     return presentConversation(row, labels);
   }
 
@@ -303,7 +310,7 @@ export function createInboxService(deps: InboxServiceDeps) {
             });
           });
           if (outcome.labels.length > 0)
-            await automations.applyLabels?.(tx, business.id, conversation.id, outcome.labels);
+            await deps.labels?.applyLabels(tx, business.id, conversation.id, outcome.labels);
           if (outcome.assignee !== undefined) {
             await repo.updateConversation(tx, conversation.id, { assignee: outcome.assignee });
           }
@@ -343,7 +350,7 @@ export function createInboxService(deps: InboxServiceDeps) {
       const ids =
         filter.label === undefined
           ? undefined
-          : ((await automations.conversationsWithLabel?.(db.kysely, businessId, filter.label)) ?? []);
+          : ((await deps.labels?.conversationsWithLabel(db.kysely, businessId, filter.label)) ?? []);
       const rows = await repo.listConversations(businessId, {
         status: filter.status,
         assignee: filter.assignee,
@@ -352,7 +359,7 @@ export function createInboxService(deps: InboxServiceDeps) {
         limit: Math.min(filter.limit ?? 50, 200),
       });
       const labels =
-        (await automations.labelsOf?.(
+        (await deps.labels?.labelsOf(
           db.kysely,
           rows.map((r) => r.id),
         )) ?? new Map<string, string[]>();

@@ -9,7 +9,13 @@ import { createInboxService, type InboxServiceDeps } from './inbox.service.js';
 export { businessRoutes } from './business.routes.js';
 export type { BusinessService } from './business.service.js';
 export type { HostedEndpoint } from './hosted-endpoint.js';
-export type { Automations, InboxService } from './inbox.service.js';
+export type {
+  AutomationInput,
+  AutomationOutcome,
+  Automations,
+  InboxService,
+  LabelsPort,
+} from './inbox.service.js';
 
 export interface BusinessModuleDeps
   extends Omit<BusinessServiceDeps, 'repo' | 'onNumberCreated'>,
