@@ -213,6 +213,22 @@ export const ERROR_CODES = {
     retryable: false,
     description: 'No conversation with this id in this business. Nothing changed.',
   },
+  AUTOMATION_SCHEDULE_INVALID: {
+    status: 400,
+    retryable: false,
+    description:
+      'The away schedule or opening hours are not valid: an unknown time zone, a malformed or non-existent local time, overlapping intervals, or a window that ends before it starts. `details.issues` lists each problem. Nothing changed.',
+  },
+  KEYWORD_RULE_NOT_FOUND: {
+    status: 404,
+    retryable: false,
+    description: 'No keyword rule with this id in this business. Nothing changed.',
+  },
+  QUICK_REPLY_NOT_FOUND: {
+    status: 404,
+    retryable: false,
+    description: 'No quick reply with this shortcut in this business. Nothing changed.',
+  },
   PLAN_LIMIT_REACHED: {
     status: 409,
     retryable: false,

@@ -21,7 +21,13 @@ import {
 } from 'fastify-type-provider-zod';
 import { AppError, isAppError } from '../errors.js';
 import { type AccountsService, accountsRoutes, type DeviceActor } from '../modules/accounts/index.js';
-import { type BusinessService, businessRoutes, type InboxService } from '../modules/business/index.js';
+import {
+  type AutomationsService,
+  automationsRoutes,
+  type BusinessService,
+  businessRoutes,
+  type InboxService,
+} from '../modules/business/index.js';
 import { type ChatsService, chatsRoutes } from '../modules/chats/index.js';
 import { type ContactsService, contactsRoutes } from '../modules/contacts/index.js';
 import { type DisappearingService, disappearingRoutes } from '../modules/disappearing/index.js';
@@ -41,6 +47,7 @@ export interface HttpServerDeps {
   receipts: ReceiptsService;
   disappearing: DisappearingService;
   business: BusinessService;
+  automations: AutomationsService;
   plans: PlansService;
   inbox: InboxService;
   media: MediaService;
@@ -163,6 +170,7 @@ export async function createHttpServer(deps: HttpServerDeps): Promise<FastifyIns
     await app.register(disappearingRoutes, { disappearing: deps.disappearing, authenticate });
     await app.register(businessRoutes, { business: deps.business, inbox: deps.inbox, authenticate });
     await app.register(plansRoutes, { plans: deps.plans, authenticate });
+    await app.register(automationsRoutes, { automations: deps.automations, authenticate });
     await app.register(mediaRoutes, { media: deps.media, authenticate });
     await app.register(chatsRoutes, { chats: deps.chats, authenticate });
   }

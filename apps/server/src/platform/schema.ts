@@ -352,6 +352,38 @@ export interface PlansTable {
   updated_at: number;
 }
 
+export interface BusinessAutomationsTable {
+  business_id: string;
+  /** JSON: { enabled, text }. */
+  greeting: string;
+  /** JSON: { enabled, schedule (AwaySchedule), text }. */
+  away: string;
+  updated_at: number;
+}
+
+export interface KeywordRulesTable {
+  id: string;
+  business_id: string;
+  position: number;
+  /** JSON of a KeywordRule. */
+  rule: string;
+  created_at: number;
+}
+
+export interface QuickRepliesTable {
+  business_id: string;
+  shortcut: string;
+  text: string;
+  media_id: string | null;
+  created_at: number;
+}
+
+export interface AutomationSendsTable {
+  conversation_id: string;
+  kind: string;
+  last_at: number;
+}
+
 export interface Database {
   accounts: AccountsTable;
   devices: DevicesTable;
@@ -380,6 +412,10 @@ export interface Database {
   conversation_notes: ConversationNotesTable;
   business_outbox: BusinessOutboxTable;
   plans: PlansTable;
+  business_automations: BusinessAutomationsTable;
+  keyword_rules: KeywordRulesTable;
+  quick_replies: QuickRepliesTable;
+  automation_sends: AutomationSendsTable;
   media_views: MediaViewsTable;
   chat_state: ChatStateTable;
   starred: StarredTable;

@@ -46,7 +46,8 @@ export const profilePatch = z
       )
       .max(2),
     vertical: z.enum(BUSINESS_VERTICALS),
-    hours: openingHoursShape.nullable(),
+    // Checked by the service (time zone, intervals), so bad hours answer AUTOMATION_SCHEDULE_INVALID.
+    hours: z.record(z.string(), z.unknown()).nullable(),
     photo: z.string().min(1).max(64).nullable(),
   })
   .partial()

@@ -23,6 +23,7 @@ import { hashToken, type Ids } from '../../platform/ids.js';
 import type { AccountsService, DeviceActor } from '../accounts/index.js';
 import { normalizePhone } from '../accounts/index.js';
 import type { PlansService } from '../plans/index.js';
+import { OpeningHours } from './business.hours.js';
 import { canGrant, canManage } from './business.policy.js';
 import {
   EMPTY_PROFILE,
@@ -186,9 +187,21 @@ export function createBusinessService(deps: BusinessServiceDeps) {
     async updateProfile(
       actor: DeviceActor,
       businessId: string,
-      patch: Partial<BusinessProfile> & { name?: string },
+      patch: Partial<Omit<BusinessProfile, 'hours'>> & { name?: string; hours?: unknown },
     ): Promise<BusinessView> {
       const role = await requireManager(actor, businessId);
+      if (patch.hours !== undefined && patch.hours !== null) {
+        const parsed = OpeningHours.safeParse(patch.hours);
+        if (!parsed.success) {
+          throw new AppError('AUTOMATION_SCHEDULE_INVALID', 'The opening hours are not valid.', {
+            issues: parsed.error.issues.map((i) => ({
+              path: i.path.map(String).join('.'),
+              message: i.message,
+            })),
+          });
+        }
+        patch.hours = parsed.data;
+      }
       if (typeof patch.photo === 'string') await deps.requireOwnImage?.(actor.accountId, patch.photo);
       await db.kysely.transaction().execute(async (tx) => {
         const row = await repo.find(businessId, tx);

@@ -1,11 +1,15 @@
 /** The business module: business accounts, the shared inbox and the hosted endpoint. */
 import type { Db } from '../../platform/db.js';
+import { createAutomationsRepo } from './automations.repo.js';
+import { createAutomationsService } from './automations.service.js';
 import { createBusinessRepo } from './business.repo.js';
 import { type BusinessServiceDeps, createBusinessService } from './business.service.js';
 import { createHostedEndpoint, type HostedEndpointDeps } from './hosted-endpoint.js';
 import { createInboxRepo } from './inbox.repo.js';
 import { createInboxService, type InboxServiceDeps } from './inbox.service.js';
 
+export { automationsRoutes } from './automations.routes.js';
+export type { AutomationsService } from './automations.service.js';
 export { businessRoutes } from './business.routes.js';
 export type { BusinessService } from './business.service.js';
 export type { HostedEndpoint } from './hosted-endpoint.js';
@@ -19,7 +23,7 @@ export type {
 
 export interface BusinessModuleDeps
   extends Omit<BusinessServiceDeps, 'repo' | 'onNumberCreated'>,
-    Omit<InboxServiceDeps, 'repo' | 'businessRepo' | 'business' | 'db' | 'delivery'>,
+    Omit<InboxServiceDeps, 'repo' | 'businessRepo' | 'business' | 'db' | 'delivery' | 'automations'>,
     Pick<HostedEndpointDeps, 'bus' | 'sweepMs'> {
   db: Pick<Db, 'kysely'>;
   delivery: InboxServiceDeps['delivery'] & HostedEndpointDeps['delivery'];
@@ -30,7 +34,22 @@ export function createBusinessModule(deps: BusinessModuleDeps) {
   const inboxRepo = createInboxRepo(deps.db.kysely);
   let endpoint: ReturnType<typeof createHostedEndpoint> | undefined;
   const service = createBusinessService({ ...deps, repo, onNumberCreated: (n) => endpoint?.attach(n) });
-  const inbox = createInboxService({ ...deps, repo: inboxRepo, businessRepo: repo, business: service });
+  const automations = createAutomationsService({
+    db: deps.db,
+    repo: createAutomationsRepo(deps.db.kysely),
+    business: service,
+    businessRepo: repo,
+    plans: deps.plans,
+    clock: deps.clock,
+    ids: deps.ids,
+  });
+  const inbox = createInboxService({
+    ...deps,
+    repo: inboxRepo,
+    businessRepo: repo,
+    business: service,
+    automations: automations.automations,
+  });
   endpoint = createHostedEndpoint({
     businessRepo: repo,
     inbox,
@@ -39,6 +58,6 @@ export function createBusinessModule(deps: BusinessModuleDeps) {
     logger: deps.logger,
     sweepMs: deps.sweepMs,
   });
-  return { repo, inboxRepo, service, inbox, endpoint };
+  return { repo, inboxRepo, service, inbox, automations, endpoint };
 }
 export { profileShape } from './business.schemas.js';
