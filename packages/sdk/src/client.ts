@@ -344,6 +344,14 @@ export class ParleyClient {
     return this.#api.chats;
   }
 
+  /**
+   * Business accounts, for their agents: profile, agents, the shared inbox, automations and
+   * plans. Live inbox changes arrive through onMessage as `business.conversation` events.
+   */
+  get business() {
+    return this.#api.business;
+  }
+
   /** Group management (create, members, admins, settings, invite links). */
   get groups() {
     return this.#api.groups;

@@ -17,6 +17,13 @@ export {
   type StarredMessageView,
 } from '@parley/protocol';
 export type { BackoffOptions } from './backoff.js';
+export type {
+  AutomationSettings,
+  AwaySchedule,
+  BusinessApi,
+  KeywordRuleInput,
+  KeywordRuleView,
+} from './business.js';
 export {
   type ChatMirror,
   type ChatMirrorSnapshot,
