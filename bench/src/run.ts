@@ -6,6 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { runBusinessInbox } from './business-inbox.js';
 import { runDelivery } from './delivery.js';
 import { runGroups } from './groups.js';
 import { runIdle } from './idle.js';
@@ -22,6 +23,8 @@ const { positionals, values } = parseArgs({
     'latency-rate': { type: 'string' },
     connections: { type: 'string', default: '19000' },
     'group-size': { type: 'string', default: '1024' },
+    people: { type: 'string', default: '1000' },
+    rules: { type: 'string', default: '20' },
     'no-record': { type: 'boolean', default: false },
   },
 });
@@ -55,6 +58,19 @@ async function run() {
         })),
         targets:
           '≥ 100,000 device deliveries/s into a 1,024-member group; p99 send-to-last-delivery ≤ 250 ms; 0 lost',
+      };
+    case 'business-inbox':
+      return {
+        ...(await runBusinessInbox({
+          people: Number(values.people),
+          messages: Number(values.messages ?? 50_000),
+          inFlight: Number(values['in-flight'] ?? 4),
+          rules: Number(values.rules),
+          latencySeconds: Number(values['latency-seconds']),
+          dataDir,
+        })),
+        targets:
+          '≥ 5,000 inbound messages/s handled (stored, automated reply sent); automation p99 ≤ 50 ms; 0 lost',
       };
     case 'idle':
       return {

@@ -52,3 +52,43 @@ export async function createGroup(dataDir: string, devices: BenchDevice[]): Prom
     return group.group_id;
   });
 }
+
+/**
+ * Creates a business (premium plan) with keyword rules whose last one answers every bench
+ * message, and an away message that is always on (setup, server stopped).
+ */
+export async function createBusiness(
+  dataDir: string,
+  rules: number,
+): Promise<{ businessId: string; phone: string }> {
+  return withModules(dataDir, async ({ business, accounts, automations, plans }) => {
+    const ownerPhone = '+15559999998';
+    const owner = await accounts.createAccount({ phone: ownerPhone, name: 'Bench owner' });
+    const actor = {
+      accountId: owner.account_id,
+      deviceId: owner.device_id,
+      phone: ownerPhone,
+      role: 'primary' as const,
+    };
+    const phone = '+15559999999';
+    const created = await business.create({ name: 'Bench business', phone, owner: ownerPhone });
+    await plans.set('premium', { limits: { keyword_rules: rules + 1 } });
+    await business.setPlan(created.business_id, 'premium');
+    for (let i = 0; i < rules - 1; i++) {
+      await automations.addRule(actor, created.business_id, {
+        match: 'word',
+        keywords: [`nomatch${i}`, `other${i}`],
+        action: { type: 'reply', text: `never ${i}` },
+      });
+    }
+    await automations.addRule(actor, created.business_id, {
+      match: 'word',
+      keywords: ['price'],
+      action: { type: 'reply', text: 'Anvils are $99.' },
+    });
+    await automations.setSettings(actor, created.business_id, {
+      away: { enabled: true, schedule: { mode: 'always' }, text: 'We are away.' },
+    });
+    return { businessId: created.business_id, phone };
+  });
+}
