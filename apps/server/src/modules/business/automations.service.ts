@@ -88,6 +88,8 @@ function invalidSchedule(issues: { path: PropertyKey[]; message: string }[]): Ap
 export function createAutomationsService(deps: AutomationsServiceDeps) {
   const { db, repo, clock, ids } = deps;
   const cache = new Map<string, Cached>();
+  /** conversation id → when an away reply last went out (a cache of automation_sends). */
+  const recentAway = new Map<string, number>();
 
   async function load(tx: Executor, businessId: string): Promise<Cached> {
     const now = clock.now();
@@ -151,10 +153,19 @@ export function createAutomationsService(deps: AutomationsServiceDeps) {
       if (away.enabled && away.text) {
         const hours = parseProfile(input.business.profile).hours as OpeningHours | null;
         if (isAwayAt(away.schedule, hours ?? undefined, input.now)) {
-          const last = await repo.lastSent(tx, conversationId, 'away');
-          if (last === undefined || input.now - last >= AWAY_REPEAT_MS) {
+          // A recent away reply known in memory spares the read (the row stays the truth).
+          const known = recentAway.get(conversationId);
+          const last =
+            known !== undefined && input.now - known < AWAY_REPEAT_MS && input.now >= known
+              ? known
+              : await repo.lastSent(tx, conversationId, 'away');
+          if (last === undefined || input.now - last >= AWAY_REPEAT_MS || input.now < last) {
             outcome.replies.push({ kind: 'away', text: away.text });
             await repo.markSent(tx, conversationId, 'away', input.now);
+            if (recentAway.size > 100_000) recentAway.clear();
+            recentAway.set(conversationId, input.now);
+          } else {
+            recentAway.set(conversationId, last);
           }
         }
       }

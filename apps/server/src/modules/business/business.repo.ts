@@ -59,6 +59,27 @@ export function createBusinessRepo(db: Executor) {
         .where('account_id', '=', accountId)
         .executeTakeFirst();
     },
+    /** Of these accounts, the ones that are business numbers. */
+    async businessAccounts(accountIds: string[], tx: Executor = db): Promise<Set<string>> {
+      if (accountIds.length === 0) return new Set();
+      const rows = await tx
+        .selectFrom('business_numbers')
+        .select('account_id')
+        .where('account_id', 'in', accountIds)
+        .execute();
+      return new Set(rows.map((r) => r.account_id));
+    },
+    /** Of these people, the ones who blocked `accountId`. */
+    async blockersOf(accountId: string, people: string[], tx: Executor = db): Promise<Set<string>> {
+      if (people.length === 0) return new Set();
+      const rows = await tx
+        .selectFrom('blocks')
+        .select('account_id')
+        .where('blocked_id', '=', accountId)
+        .where('account_id', 'in', people)
+        .execute();
+      return new Set(rows.map((r) => r.account_id));
+    },
     async numberById(phoneNumberId: string, tx: Executor = db): Promise<NumberRow | undefined> {
       return tx
         .selectFrom('business_numbers')

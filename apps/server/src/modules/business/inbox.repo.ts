@@ -45,6 +45,47 @@ export function createInboxRepo(db: Executor) {
         .where('conversations.person_account_id', '=', personAccountId)
         .executeTakeFirst();
     },
+    /** The conversations of these people with one number (one query per page of messages). */
+    async conversationsOf(
+      phoneNumberId: string,
+      personAccountIds: string[],
+      tx: Executor = db,
+    ): Promise<Map<string, ConversationRow>> {
+      const out = new Map<string, ConversationRow>();
+      for (let i = 0; i < personAccountIds.length; i += 500) {
+        const part = personAccountIds.slice(i, i + 500);
+        const rows = await conversations(tx)
+          .where('conversations.phone_number_id', '=', phoneNumberId)
+          .where('conversations.person_account_id', 'in', part)
+          .execute();
+        for (const r of rows) out.set(r.person_account_id, r);
+      }
+      return out;
+    },
+    /** Creates conversations unless another writer just did (the caller reads them back). */
+    async insertConversations(tx: Executor, rows: Selectable<ConversationsTable>[]): Promise<void> {
+      for (let i = 0; i < rows.length; i += 200) {
+        await tx
+          .insertInto('conversations')
+          .values(rows.slice(i, i + 200))
+          .onConflict((oc) => oc.columns(['phone_number_id', 'person_account_id']).doNothing())
+          .execute();
+      }
+    },
+    /** Stores messages once; returns the ids that were new (the others were redeliveries). */
+    async insertMessages(tx: Executor, rows: MessageRow[]): Promise<Set<string>> {
+      const fresh = new Set<string>();
+      for (let i = 0; i < rows.length; i += 200) {
+        const inserted = await tx
+          .insertInto('business_messages')
+          .values(rows.slice(i, i + 200))
+          .onConflict((oc) => oc.column('message_id').doNothing())
+          .returning('message_id')
+          .execute();
+        for (const r of inserted) fresh.add(r.message_id);
+      }
+      return fresh;
+    },
     /** Creates the conversation unless another writer just did (the caller reads it back). */
     async insertConversation(tx: Executor, row: Selectable<ConversationsTable>): Promise<void> {
       await tx

@@ -22,7 +22,7 @@ import type { DeliveryService, EnvelopeRow, EventWriter, QueuedEvent } from '../
 import type { BusinessRepo, BusinessRow, NumberRow } from './business.repo.js';
 import type { BusinessService } from './business.service.js';
 import { presentConversation, presentMessage, presentNote } from './inbox.present.js';
-import type { ConversationRow, InboxRepo, OutboxRow } from './inbox.repo.js';
+import type { ConversationRow, InboxRepo, MessageRow, OutboxRow } from './inbox.repo.js';
 
 /** What an automation sees of one inbound message. */
 export interface AutomationInput {
@@ -33,6 +33,8 @@ export interface AutomationInput {
   isNew: boolean;
   /** The person's previous message to this number (null for the first). */
   previousInboundAt: number | null;
+  /** The person blocked the business number: never message them. */
+  blocked: boolean;
   message: { message_id: string; kind: string; text: string | null };
   /** The sender is itself a business number: automations never answer automations. */
   fromBusiness: boolean;
@@ -143,6 +145,32 @@ export function createInboxService(deps: InboxServiceDeps) {
     };
   }
 
+  /** One live event per changed conversation, to every agent device (devices read once). */
+  async function agentEvents(
+    tx: Executor,
+    businessId: string,
+    changes: { row: ConversationRow; extra: Record<string, unknown> }[],
+  ): Promise<QueuedEvent[]> {
+    if (changes.length === 0) return [];
+    const devices = await businessRepo.agentDevices(businessId, tx);
+    if (devices.length === 0) return [];
+    const labels =
+      (await deps.labels?.labelsOf(
+        tx,
+        changes.map((c) => c.row.id),
+      )) ?? new Map<string, string[]>();
+    return changes.map(({ row, extra }) => ({
+      chatId: businessId,
+      devices,
+      event: {
+        type: 'business.conversation',
+        business_id: businessId,
+        conversation: presentConversation(row, labels.get(row.id) ?? []),
+        ...extra,
+      },
+    }));
+  }
+
   /**
    * Sends outbox rows, records them in their conversations and deletes them; returns the
    * message id of each row sent (by client id).
@@ -174,47 +202,69 @@ export function createInboxService(deps: InboxServiceDeps) {
     if (sent.length === 0) return new Map();
     let announce: EnvelopeRow[] = [];
     await db.kysely.transaction().execute(async (tx) => {
-      const queued: QueuedEvent[] = [];
-      for (const { row, messageId, sentAt } of sent) {
-        const number = numbers.get(row.phone_number_id);
+      // Grouped by number: one read of its conversations, one insert of its messages.
+      const byNumber = new Map<string, typeof sent>();
+      for (const item of sent) {
+        const list = byNumber.get(item.row.phone_number_id) ?? [];
+        list.push(item);
+        byNumber.set(item.row.phone_number_id, list);
+      }
+      for (const [phoneNumberId, items] of byNumber) {
+        const number = numbers.get(phoneNumberId);
         if (!number) continue;
-        const conversation = await repo.conversationOf(number.phone_number_id, row.to_account, tx);
-        if (!conversation) continue;
-        const message = {
-          message_id: messageId,
-          conversation_id: conversation.id,
-          business_id: number.business_id,
-          direction: 'out' as const,
-          author: row.author,
-          kind: 'message',
-          payload: row.payload,
-          text: textOf(row.payload),
-          created_at: sentAt,
-          delivered_at: null,
-          read_at: null,
-        };
-        if (await repo.insertMessage(tx, message)) {
-          await repo.updateConversation(tx, conversation.id, { last_message_at: sentAt });
-          queued.push(
-            await agentEvent(tx, number.business_id, conversation.id, { message: presentMessage(message) }),
-          );
+        const conversations = await repo.conversationsOf(
+          phoneNumberId,
+          [...new Set(items.map((i) => i.row.to_account))],
+          tx,
+        );
+        const rows: MessageRow[] = [];
+        for (const { row, messageId, sentAt } of items) {
+          const conversation = conversations.get(row.to_account);
+          if (!conversation) continue;
+          rows.push({
+            message_id: messageId,
+            conversation_id: conversation.id,
+            business_id: number.business_id,
+            direction: 'out',
+            author: row.author,
+            kind: 'message',
+            payload: row.payload,
+            text: textOf(row.payload),
+            created_at: sentAt,
+            delivered_at: null,
+            read_at: null,
+          });
         }
+        const fresh = await repo.insertMessages(tx, rows);
+        const touched = new Map<string, { row: ConversationRow; extra: Record<string, unknown> }>();
+        for (const message of rows) {
+          if (!fresh.has(message.message_id)) continue;
+          const conversation = [...conversations.values()].find((c) => c.id === message.conversation_id);
+          if (!conversation) continue;
+          const row = {
+            ...(touched.get(conversation.id)?.row ?? conversation),
+            last_message_at: message.created_at,
+          };
+          touched.set(conversation.id, { row, extra: { message: presentMessage(message) } });
+        }
+        for (const { row } of touched.values()) {
+          await repo.updateConversation(tx, row.id, { last_message_at: row.last_message_at });
+        }
+        announce = announce.concat(
+          await events.queueAll(
+            tx,
+            hostedActor(number),
+            await agentEvents(tx, number.business_id, [...touched.values()]),
+          ),
+        );
       }
       await repo.deleteOutbox(
         tx,
         sent.map((s) => s.row.client_id),
       );
-      announce = await events.queueAll(tx, hostedActorForEvents(sent[0]?.row, numbers), queued);
     });
     events.announce(announce);
     return new Map(sent.map((s) => [s.row.client_id, s.messageId]));
-  }
-
-  function hostedActorForEvents(row: OutboxRow | undefined, numbers: Map<string, NumberRow | undefined>) {
-    const number = row ? numbers.get(row.phone_number_id) : undefined;
-    return number
-      ? hostedActor(number)
-      : { accountId: 'system', deviceId: 'system', phone: '', role: 'hosted' as const };
   }
 
   return {
@@ -229,79 +279,102 @@ export function createInboxService(deps: InboxServiceDeps) {
       await db.kysely.transaction().execute(async (tx) => {
         const business = await businessRepo.find(number.business_id, tx);
         if (!business) return;
-        const queued: QueuedEvent[] = [];
-        const touched = new Map<string, Record<string, unknown>>();
+        // Receipts from people for the business's messages (statistics: delivered, read).
         for (const env of envelopes) {
-          if (env.kind === 'event') {
-            const event = parseEvent(env.payload);
-            if (event?.type === 'receipt' && Array.isArray(event.message_ids)) {
-              await repo.markDelivered(
-                tx,
-                event.message_ids.filter((id): id is string => typeof id === 'string'),
-                typeof event.at === 'number' ? event.at : now,
-                event.receipt === 'read',
-              );
-            }
-            continue;
+          if (env.kind !== 'event') continue;
+          const event = parseEvent(env.payload);
+          if (event?.type === 'receipt' && Array.isArray(event.message_ids)) {
+            await repo.markDelivered(
+              tx,
+              event.message_ids.filter((id): id is string => typeof id === 'string'),
+              typeof event.at === 'number' ? event.at : now,
+              event.receipt === 'read',
+            );
           }
-          const person = env.sender_account;
-          let conversation = await repo.conversationOf(number.phone_number_id, person, tx);
-          const isNew = conversation === undefined;
-          const previousInboundAt = conversation?.last_inbound_at ?? null;
-          if (!conversation) {
-            await repo.insertConversation(tx, {
+        }
+        const messages = envelopes.filter((env) => env.kind !== 'event');
+        if (messages.length === 0) return;
+
+        // Everything the page needs, read once: a page holds up to 512 messages, and a query
+        // per message would cost more than the rest of the work.
+        const people = [...new Set(messages.map((m) => m.sender_account))];
+        let conversations = await repo.conversationsOf(number.phone_number_id, people, tx);
+        const existedBefore = new Set(conversations.keys());
+        const missing = people.filter((p) => !conversations.has(p));
+        if (missing.length > 0) {
+          const firstAt = new Map<string, number>();
+          for (const m of messages)
+            if (!firstAt.has(m.sender_account)) firstAt.set(m.sender_account, m.sent_at);
+          await repo.insertConversations(
+            tx,
+            missing.map((person) => ({
               id: ids.newId('cnv'),
               business_id: business.id,
               phone_number_id: number.phone_number_id,
               person_account_id: person,
-              status: 'open',
+              status: 'open' as const,
               assignee: null,
               unread: 0,
-              started_via: 'direct',
+              started_via: 'direct' as const,
               started_ref: null,
-              created_at: env.sent_at,
-              last_message_at: env.sent_at,
+              created_at: firstAt.get(person) ?? now,
+              last_message_at: firstAt.get(person) ?? now,
               last_inbound_at: null,
-            });
-            conversation = await repo.conversationOf(number.phone_number_id, person, tx);
-            if (!conversation) continue;
-          }
-          const text = env.kind === 'message' || env.kind === 'edit' ? textOf(env.payload) : null;
-          const message = {
+            })),
+          );
+          conversations = await repo.conversationsOf(number.phone_number_id, people, tx);
+        }
+        const businessSenders = await businessRepo.businessAccounts(people, tx);
+        const blockers = await businessRepo.blockersOf(number.account_id, people, tx);
+
+        const rows: MessageRow[] = [];
+        for (const env of messages) {
+          const conversation = conversations.get(env.sender_account);
+          if (!conversation) continue;
+          rows.push({
             message_id: env.message_id,
             conversation_id: conversation.id,
             business_id: business.id,
-            direction: 'in' as const,
-            author: person,
+            direction: 'in',
+            author: env.sender_account,
             kind: env.kind,
             payload: env.payload,
-            text,
+            text: env.kind === 'message' || env.kind === 'edit' ? textOf(env.payload) : null,
             created_at: env.sent_at,
             delivered_at: now,
             read_at: null,
-          };
-          // Stored before: a redelivery after a crash. Its automations ran with it.
-          if (!(await repo.insertMessage(tx, message))) continue;
-          await repo.updateConversation(tx, conversation.id, {
-            unread: conversation.unread + 1,
-            last_message_at: env.sent_at,
-            last_inbound_at: env.sent_at,
-            status: conversation.status === 'closed' ? 'open' : conversation.status,
           });
-          const fromBusiness = (await businessRepo.numberByAccount(person, tx)) !== undefined;
+        }
+        // Stored before: a redelivery after a crash. Its automations ran with it.
+        const fresh = await repo.insertMessages(tx, rows);
+        const touched = new Map<string, { row: ConversationRow; message: MessageRow }>();
+        for (const message of rows) {
+          if (!fresh.has(message.message_id)) continue;
+          const person = message.author;
+          const before = touched.get(person)?.row ?? conversations.get(person);
+          if (!before) continue;
+          const isNew = !existedBefore.has(person) && !touched.has(person);
+          const after: ConversationRow = {
+            ...before,
+            unread: before.unread + 1,
+            last_message_at: message.created_at,
+            last_inbound_at: message.created_at,
+            status: before.status === 'closed' ? 'open' : before.status,
+          };
           const outcome = await automations.decide(tx, {
             business,
             number,
-            conversation: { ...conversation, unread: conversation.unread + 1 },
+            conversation: after,
             isNew,
-            previousInboundAt,
-            message: { message_id: env.message_id, kind: env.kind, text },
-            fromBusiness,
+            previousInboundAt: before.last_inbound_at,
+            message: { message_id: message.message_id, kind: message.kind, text: message.text },
+            fromBusiness: businessSenders.has(person),
+            blocked: blockers.has(person),
             now,
           });
           outcome.replies.forEach((reply, i) => {
             outbox.push({
-              client_id: `auto:${env.message_id}:${i}`,
+              client_id: `auto:${message.message_id}:${i}`,
               phone_number_id: number.phone_number_id,
               to_account: person,
               author: `automation:${reply.kind}`,
@@ -310,17 +383,32 @@ export function createInboxService(deps: InboxServiceDeps) {
             });
           });
           if (outcome.labels.length > 0)
-            await deps.labels?.applyLabels(tx, business.id, conversation.id, outcome.labels);
-          if (outcome.assignee !== undefined) {
-            await repo.updateConversation(tx, conversation.id, { assignee: outcome.assignee });
-          }
-          touched.set(conversation.id, { message: presentMessage(message) });
+            await deps.labels?.applyLabels(tx, business.id, after.id, outcome.labels);
+          if (outcome.assignee !== undefined) after.assignee = outcome.assignee;
+          touched.set(person, { row: after, message });
+        }
+        for (const { row } of touched.values()) {
+          await repo.updateConversation(tx, row.id, {
+            unread: row.unread,
+            last_message_at: row.last_message_at,
+            last_inbound_at: row.last_inbound_at,
+            status: row.status,
+            assignee: row.assignee,
+          });
         }
         await repo.insertOutbox(tx, outbox);
-        for (const [conversationId, extra] of touched) {
-          queued.push(await agentEvent(tx, business.id, conversationId, extra));
-        }
-        announce = await events.queueAll(tx, hostedActor(number), queued);
+        announce = await events.queueAll(
+          tx,
+          hostedActor(number),
+          await agentEvents(
+            tx,
+            business.id,
+            [...touched.values()].map(({ row, message }) => ({
+              row,
+              extra: { message: presentMessage(message) },
+            })),
+          ),
+        );
       });
       events.announce(announce);
       return outbox;
