@@ -21,7 +21,15 @@ import {
 } from 'fastify-type-provider-zod';
 import { AppError, isAppError } from '../errors.js';
 import { type AccountsService, accountsRoutes, type DeviceActor } from '../modules/accounts/index.js';
-import { type BusinessService, businessRoutes, type InboxService } from '../modules/business/index.js';
+import {
+  type BroadcastsService,
+  type BusinessService,
+  broadcastsRoutes,
+  businessRoutes,
+  type InboxService,
+  type StatsService,
+  statsRoutes,
+} from '../modules/business/index.js';
 import { type ChatsService, chatsRoutes } from '../modules/chats/index.js';
 import { type ContactsService, contactsRoutes } from '../modules/contacts/index.js';
 import { type DisappearingService, disappearingRoutes } from '../modules/disappearing/index.js';
@@ -43,6 +51,8 @@ export interface HttpServerDeps {
   business: BusinessService;
   plans: PlansService;
   inbox: InboxService;
+  stats: StatsService;
+  broadcasts: BroadcastsService;
   media: MediaService;
   chats: ChatsService;
   /** Resolves when storage answers; rejects otherwise. */
@@ -163,6 +173,8 @@ export async function createHttpServer(deps: HttpServerDeps): Promise<FastifyIns
     await app.register(disappearingRoutes, { disappearing: deps.disappearing, authenticate });
     await app.register(businessRoutes, { business: deps.business, inbox: deps.inbox, authenticate });
     await app.register(plansRoutes, { plans: deps.plans, authenticate });
+    await app.register(statsRoutes, { stats: deps.stats, authenticate });
+    await app.register(broadcastsRoutes, { broadcasts: deps.broadcasts, authenticate });
     await app.register(mediaRoutes, { media: deps.media, authenticate });
     await app.register(chatsRoutes, { chats: deps.chats, authenticate });
   }

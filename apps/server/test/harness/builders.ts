@@ -143,6 +143,8 @@ export function createTestContext(storage: StorageContext, options: TestContextO
     business: business.service,
     plans: plans.service,
     inbox: business.inbox,
+    stats: business.stats,
+    broadcasts: business.broadcasts,
     /** The hosted endpoint of business numbers: `start()` it in tests that message a business. */
     hostedEndpoint: business.endpoint,
     media: media.service,
