@@ -349,6 +349,11 @@ export class ParleyClient {
     return this.#api.groups;
   }
 
+  /** For agents of a business: its statistics (`stats`) and broadcast lists (`broadcasts`). */
+  get business() {
+    return this.#api.business;
+  }
+
   /** Primary device only: a code (and QR payload) that links a new companion device for 2 minutes. */
   createLinkCode() {
     return this.#api.createLinkCode();

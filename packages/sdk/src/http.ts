@@ -17,6 +17,7 @@ import type {
   RequestCodeResponse,
   VerifyCodeResponse,
 } from '@parley/protocol';
+import { createBusinessStatsApi } from './business-stats.js';
 import { createChatsApi } from './chats.js';
 import { errorFromResponseBody, ParleyError } from './errors.js';
 import { createMediaApi } from './media.js';
@@ -201,6 +202,7 @@ export function createAccountApi(http: Pick<Http, 'request' | 'raw'>) {
     setDisappearing: (chatId: string, timer: DisappearingTimer) =>
       http.request<DisappearingView>('PUT', `/chats/${encodeURIComponent(chatId)}/disappearing`, { timer }),
     chats: createChatsApi(http),
+    business: createBusinessStatsApi(http),
     logoutAll: () => http.request<LogoutResponse>('POST', '/auth/logout-all'),
   };
 }

@@ -17,6 +17,12 @@ export {
   type StarredMessageView,
 } from '@parley/protocol';
 export type { BackoffOptions } from './backoff.js';
+export type {
+  BroadcastInput,
+  BusinessStatsApi,
+  CreateBroadcastListInput,
+  StatsRange,
+} from './business-stats.js';
 export {
   type ChatMirror,
   type ChatMirrorSnapshot,
