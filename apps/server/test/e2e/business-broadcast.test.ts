@@ -76,6 +76,14 @@ describe('broadcast lists through the SDK', () => {
     expect(fromBusiness(ann.inbox)).toEqual(['Two for one this weekend']);
     expect(fromBusiness(ben.inbox)).toEqual(['Two for one this weekend']);
     expect(fromBusiness(cid.inbox)).toEqual([]);
+    const lists = owner.client.business.broadcasts;
+    expect(await lists.list(businessId)).toMatchObject([{ list_id: list.list_id, member_count: 2 }]);
+    expect(await lists.history(businessId, list.list_id)).toMatchObject([
+      { broadcast_id: sent.broadcast_id, recipients: 2, pending: 0 },
+    ]);
+    expect((await lists.removeMember(businessId, list.list_id, b.phone)).members.map((m) => m.phone)).toEqual(
+      [a.phone],
+    );
 
     const now = Date.now();
     const stats = await owner.client.business.stats(businessId, {
@@ -95,6 +103,11 @@ describe('broadcast lists through the SDK', () => {
     await expect(
       owner.client.business.stats(businessId, { from: dateOf(now), to: dateOf(now), tz: 'Nowhere/Land' }),
     ).rejects.toMatchObject({ code: 'VALIDATION_FAILED', status: 400 });
+    await lists.delete(businessId, list.list_id);
+    await expect(lists.get(businessId, list.list_id)).rejects.toMatchObject({
+      code: 'BROADCAST_LIST_NOT_FOUND',
+      status: 404,
+    });
   });
 });
 
