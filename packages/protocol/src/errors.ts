@@ -240,6 +240,18 @@ export const ERROR_CODES = {
     retryable: false,
     description: 'No plan with this id. Nothing changed.',
   },
+  BROADCAST_LIST_NOT_FOUND: {
+    status: 404,
+    retryable: false,
+    description:
+      'No broadcast list with this id in this business (another business’s lists answer the same). Nothing changed.',
+  },
+  BROADCAST_RECIPIENT_NOT_OPTED_IN: {
+    status: 409,
+    retryable: false,
+    description:
+      'Only people who have the business’s number in their contacts or have messaged the business can be on its broadcast lists. `details.not_opted_in` lists the refused members. Nothing changed.',
+  },
   PAYLOAD_TOO_LARGE: {
     status: 413,
     retryable: false,

@@ -18,6 +18,7 @@ import type {
   VerifyCodeResponse,
 } from '@parley/protocol';
 import { createBusinessApi } from './business.js';
+import { createBusinessStatsApi } from './business-stats.js';
 import { createChatsApi } from './chats.js';
 import { errorFromResponseBody, ParleyError } from './errors.js';
 import { createMediaApi } from './media.js';
@@ -202,7 +203,7 @@ export function createAccountApi(http: Pick<Http, 'request' | 'raw'>) {
     setDisappearing: (chatId: string, timer: DisappearingTimer) =>
       http.request<DisappearingView>('PUT', `/chats/${encodeURIComponent(chatId)}/disappearing`, { timer }),
     chats: createChatsApi(http),
-    business: createBusinessApi(http),
+    business: { ...createBusinessApi(http), ...createBusinessStatsApi(http) },
     logoutAll: () => http.request<LogoutResponse>('POST', '/auth/logout-all'),
   };
 }

@@ -24,6 +24,12 @@ export type {
   KeywordRuleInput,
   KeywordRuleView,
 } from './business.js';
+export type {
+  BroadcastInput,
+  BusinessStatsApi,
+  CreateBroadcastListInput,
+  StatsRange,
+} from './business-stats.js';
 export {
   type ChatMirror,
   type ChatMirrorSnapshot,

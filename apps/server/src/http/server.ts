@@ -24,9 +24,13 @@ import { type AccountsService, accountsRoutes, type DeviceActor } from '../modul
 import {
   type AutomationsService,
   automationsRoutes,
+  type BroadcastsService,
   type BusinessService,
+  broadcastsRoutes,
   businessRoutes,
   type InboxService,
+  type StatsService,
+  statsRoutes,
 } from '../modules/business/index.js';
 import { type ChatsService, chatsRoutes } from '../modules/chats/index.js';
 import { type ContactsService, contactsRoutes } from '../modules/contacts/index.js';
@@ -50,6 +54,8 @@ export interface HttpServerDeps {
   automations: AutomationsService;
   plans: PlansService;
   inbox: InboxService;
+  stats: StatsService;
+  broadcasts: BroadcastsService;
   media: MediaService;
   chats: ChatsService;
   /** Resolves when storage answers; rejects otherwise. */
@@ -171,6 +177,8 @@ export async function createHttpServer(deps: HttpServerDeps): Promise<FastifyIns
     await app.register(businessRoutes, { business: deps.business, inbox: deps.inbox, authenticate });
     await app.register(plansRoutes, { plans: deps.plans, authenticate });
     await app.register(automationsRoutes, { automations: deps.automations, authenticate });
+    await app.register(statsRoutes, { stats: deps.stats, authenticate });
+    await app.register(broadcastsRoutes, { broadcasts: deps.broadcasts, authenticate });
     await app.register(mediaRoutes, { media: deps.media, authenticate });
     await app.register(chatsRoutes, { chats: deps.chats, authenticate });
   }

@@ -6,7 +6,18 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import SQLite from 'better-sqlite3';
-import { Kysely, PostgresDialect, SqliteDialect, sql, type Transaction } from 'kysely';
+import {
+  CompiledQuery,
+  type DatabaseConnection,
+  type Driver,
+  Kysely,
+  PostgresDialect,
+  SqliteDialect,
+  type SqliteDialectConfig,
+  SqliteDriver,
+  sql,
+  type Transaction,
+} from 'kysely';
 import pg from 'pg';
 import type { Database } from './schema.js';
 
@@ -70,10 +81,33 @@ export function openSqliteDatabase(options: Pick<OpenDbOptions, 'dataDir' | 'sql
   return database;
 }
 
+/**
+ * Transactions begin IMMEDIATE: they take SQLite's write lock at the start, waiting for it up
+ * to busy_timeout. A deferred transaction that read first and then writes cannot wait: if the
+ * writer thread committed meanwhile, its snapshot is stale and SQLite fails it at once with
+ * "database is locked" (SQLITE_BUSY_SNAPSHOT) instead.
+ */
+class ImmediateSqliteDriver extends SqliteDriver {
+  override async beginTransaction(connection: DatabaseConnection): Promise<void> {
+    await connection.executeQuery(CompiledQuery.raw('begin immediate'));
+  }
+}
+
+class ImmediateSqliteDialect extends SqliteDialect {
+  readonly #config: SqliteDialectConfig;
+  constructor(config: SqliteDialectConfig) {
+    super(config);
+    this.#config = config;
+  }
+  override createDriver(): Driver {
+    return new ImmediateSqliteDriver(this.#config);
+  }
+}
+
 function openSqlite(options: OpenDbOptions): Db {
   const database = openSqliteDatabase(options);
   const kysely = new Kysely<Database>({
-    dialect: new SqliteDialect({ database: withStatementCache(database, 500) }),
+    dialect: new ImmediateSqliteDialect({ database: withStatementCache(database, 500) }),
   });
   return {
     kysely,

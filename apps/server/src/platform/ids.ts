@@ -21,7 +21,8 @@ export type IdPrefix =
   | 'lbl'
   | 'kwr'
   | 'lnk'
-  | 'bcl';
+  | 'bcl'
+  | 'bcm';
 
 export interface Ids {
   newId(prefix: IdPrefix): string;

@@ -384,6 +384,33 @@ export interface AutomationSendsTable {
   last_at: number;
 }
 
+export interface BroadcastListsTable {
+  id: string;
+  business_id: string;
+  name: string;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface BroadcastListMembersTable {
+  list_id: string;
+  account_id: string;
+  added_at: number;
+}
+
+export interface BroadcastsTable {
+  id: string;
+  list_id: string;
+  business_id: string;
+  phone_number_id: string;
+  created_by: string;
+  text: string;
+  created_at: number;
+  recipients: number;
+  /** JSON: [{ account_id, reason }] of members the broadcast was not sent to. */
+  skipped: string;
+}
+
 export interface Database {
   accounts: AccountsTable;
   devices: DevicesTable;
@@ -416,6 +443,9 @@ export interface Database {
   keyword_rules: KeywordRulesTable;
   quick_replies: QuickRepliesTable;
   automation_sends: AutomationSendsTable;
+  broadcast_lists: BroadcastListsTable;
+  broadcast_list_members: BroadcastListMembersTable;
+  broadcasts: BroadcastsTable;
   media_views: MediaViewsTable;
   chat_state: ChatStateTable;
   starred: StarredTable;

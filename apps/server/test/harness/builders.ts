@@ -144,6 +144,8 @@ export function createTestContext(storage: StorageContext, options: TestContextO
     plans: plans.service,
     inbox: business.inbox,
     automations: business.automations,
+    stats: business.stats,
+    broadcasts: business.broadcasts,
     /** The hosted endpoint of business numbers: `start()` it in tests that message a business. */
     hostedEndpoint: business.endpoint,
     media: media.service,

@@ -20,7 +20,7 @@ export async function startTestServer(options: TestServerOptions = {}) {
     {
       PARLEY_PORT: '0',
       PARLEY_DATA_DIR: dataDir,
-      PARLEY_LOG_LEVEL: 'silent',
+      PARLEY_LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
       PARLEY_SQLITE_SYNC: 'normal',
       ...(pgDb ? { DATABASE_URL: pgDb.url } : {}),
       ...options.env,
@@ -28,7 +28,10 @@ export async function startTestServer(options: TestServerOptions = {}) {
     process.cwd(),
   );
   if (!parsed.ok) throw new Error(parsed.problems.join('\n'));
-  const platform = await openPlatform(parsed.config);
+  const platform = await openPlatform(
+    parsed.config,
+    process.env.TEST_LOG_LEVEL ? { logDestination: process.stderr } : {},
+  );
   const modules = createModules(platform);
   const running = await startRoles(platform, modules, parsed.config.roles);
   return {

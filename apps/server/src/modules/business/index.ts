@@ -1,15 +1,24 @@
-/** The business module: business accounts, the shared inbox and the hosted endpoint. */
+/**
+ * The business module: business accounts, the shared inbox and the hosted endpoint, statistics
+ * and broadcast lists.
+ */
 import type { Db } from '../../platform/db.js';
 import { createAutomationsRepo } from './automations.repo.js';
 import { createAutomationsService } from './automations.service.js';
+import { createBroadcastsRepo } from './broadcasts.repo.js';
+import { createBroadcastsService } from './broadcasts.service.js';
 import { createBusinessRepo } from './business.repo.js';
 import { type BusinessServiceDeps, createBusinessService } from './business.service.js';
 import { createHostedEndpoint, type HostedEndpointDeps } from './hosted-endpoint.js';
 import { createInboxRepo } from './inbox.repo.js';
 import { createInboxService, type InboxServiceDeps } from './inbox.service.js';
+import { createStatsRepo } from './stats.repo.js';
+import { createStatsService } from './stats.service.js';
 
 export { automationsRoutes } from './automations.routes.js';
 export type { AutomationsService } from './automations.service.js';
+export { broadcastsRoutes } from './broadcasts.routes.js';
+export type { BroadcastsService } from './broadcasts.service.js';
 export { businessRoutes } from './business.routes.js';
 export type { BusinessService } from './business.service.js';
 export type { HostedEndpoint } from './hosted-endpoint.js';
@@ -20,6 +29,8 @@ export type {
   InboxService,
   LabelsPort,
 } from './inbox.service.js';
+export { statsRoutes } from './stats.routes.js';
+export type { StatsService } from './stats.service.js';
 
 export interface BusinessModuleDeps
   extends Omit<BusinessServiceDeps, 'repo' | 'onNumberCreated'>,
@@ -27,6 +38,8 @@ export interface BusinessModuleDeps
     Pick<HostedEndpointDeps, 'bus' | 'sweepMs'> {
   db: Pick<Db, 'kysely'>;
   delivery: InboxServiceDeps['delivery'] & HostedEndpointDeps['delivery'];
+  /** Required here: broadcast lists are limited by the plan's broadcast_size. */
+  plans: NonNullable<BusinessServiceDeps['plans']>;
 }
 
 export function createBusinessModule(deps: BusinessModuleDeps) {
@@ -58,6 +71,23 @@ export function createBusinessModule(deps: BusinessModuleDeps) {
     logger: deps.logger,
     sweepMs: deps.sweepMs,
   });
-  return { repo, inboxRepo, service, inbox, automations, endpoint };
+  // Statistics and broadcast lists: read the inbox's rows, send through its outbox.
+  const stats = createStatsService({
+    repo: createStatsRepo(deps.db.kysely),
+    business: service,
+    clock: deps.clock,
+  });
+  const broadcasts = createBroadcastsService({
+    db: deps.db,
+    repo: createBroadcastsRepo(deps.db.kysely),
+    businessRepo: repo,
+    inboxRepo,
+    inbox,
+    business: service,
+    plans: deps.plans,
+    clock: deps.clock,
+    ids: deps.ids,
+  });
+  return { repo, inboxRepo, service, inbox, automations, endpoint, stats, broadcasts };
 }
 export { profileShape } from './business.schemas.js';
