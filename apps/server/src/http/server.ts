@@ -26,6 +26,8 @@ import { type ChatsService, chatsRoutes } from '../modules/chats/index.js';
 import { type ContactsService, contactsRoutes } from '../modules/contacts/index.js';
 import { type DisappearingService, disappearingRoutes } from '../modules/disappearing/index.js';
 import { type GroupsService, groupsRoutes } from '../modules/groups/index.js';
+import { type LabelsService, labelsRoutes } from '../modules/labels/index.js';
+import { type LinksService, linksRoutes } from '../modules/links/index.js';
 import { type MediaService, mediaRoutes } from '../modules/media/index.js';
 import { type PlansService, plansRoutes } from '../modules/plans/index.js';
 import { type ReceiptsService, receiptsRoutes } from '../modules/receipts/index.js';
@@ -43,6 +45,8 @@ export interface HttpServerDeps {
   business: BusinessService;
   plans: PlansService;
   inbox: InboxService;
+  labels: LabelsService;
+  links: LinksService;
   media: MediaService;
   chats: ChatsService;
   /** Resolves when storage answers; rejects otherwise. */
@@ -163,6 +167,8 @@ export async function createHttpServer(deps: HttpServerDeps): Promise<FastifyIns
     await app.register(disappearingRoutes, { disappearing: deps.disappearing, authenticate });
     await app.register(businessRoutes, { business: deps.business, inbox: deps.inbox, authenticate });
     await app.register(plansRoutes, { plans: deps.plans, authenticate });
+    await app.register(labelsRoutes, { labels: deps.labels, authenticate });
+    await app.register(linksRoutes, { links: deps.links, authenticate });
     await app.register(mediaRoutes, { media: deps.media, authenticate });
     await app.register(chatsRoutes, { chats: deps.chats, authenticate });
   }

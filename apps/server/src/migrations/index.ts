@@ -11,6 +11,7 @@ import * as m0008 from './0008_media.js';
 import * as m0009 from './0009_photos.js';
 import * as m0010 from './0010_business.js';
 import * as m0011 from './0011_plans.js';
+import * as m0012 from './0012_labels_links.js';
 
 export const migrations: Record<string, MigrationModule> = {
   '0001_init': m0001,
@@ -24,4 +25,5 @@ export const migrations: Record<string, MigrationModule> = {
   '0009_photos': m0009,
   '0010_business': m0010,
   '0011_plans': m0011,
+  '0012_labels_links': m0012,
 };

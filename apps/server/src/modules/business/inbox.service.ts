@@ -11,7 +11,13 @@
  * it), then recorded in the conversation and deleted. A crash at any point leaves the row,
  * and the next flush sends it again without sending it twice.
  */
-import type { BusinessMessageView, ConversationStatus, ConversationView, NoteView } from '@parley/protocol';
+import type {
+  BusinessMessageView,
+  ConversationStatus,
+  ConversationView,
+  EntryPoint,
+  NoteView,
+} from '@parley/protocol';
 import { AppError } from '../../errors.js';
 import type { Clock } from '../../platform/clock.js';
 import type { Db, Executor } from '../../platform/db.js';
@@ -76,6 +82,16 @@ export interface InboxServiceDeps {
   events: EventWriter;
   automations?: Automations;
   labels?: LabelsPort;
+  /**
+   * How a person reached the business number (short links: a link or QR code opened shortly
+   * before), asked once when their first message creates the conversation.
+   */
+  entryPointOf?: (
+    tx: Executor,
+    phoneNumberId: string,
+    personAccountId: string,
+    at: number,
+  ) => Promise<{ via: EntryPoint; ref: string } | undefined>;
   clock: Clock;
   ids: Ids;
   logger: Logger;
@@ -249,6 +265,8 @@ export function createInboxService(deps: InboxServiceDeps) {
           const isNew = conversation === undefined;
           const previousInboundAt = conversation?.last_inbound_at ?? null;
           if (!conversation) {
+            // Entry point (short links): credit the link or QR code that brought the person.
+            const entry = await deps.entryPointOf?.(tx, number.phone_number_id, person, env.sent_at);
             await repo.insertConversation(tx, {
               id: ids.newId('cnv'),
               business_id: business.id,
@@ -257,8 +275,8 @@ export function createInboxService(deps: InboxServiceDeps) {
               status: 'open',
               assignee: null,
               unread: 0,
-              started_via: 'direct',
-              started_ref: null,
+              started_via: entry?.via ?? 'direct',
+              started_ref: entry?.ref ?? null,
               created_at: env.sent_at,
               last_message_at: env.sent_at,
               last_inbound_at: null,
@@ -327,6 +345,8 @@ export function createInboxService(deps: InboxServiceDeps) {
     },
 
     flush,
+    /** For labels: their changes reach agents as this same conversation event. */
+    agentEvent,
 
     /** Sends whatever is left in the outbox (after a crash, or a failed send). */
     async flushPending(): Promise<number> {

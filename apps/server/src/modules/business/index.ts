@@ -9,11 +9,13 @@ import { createInboxService, type InboxServiceDeps } from './inbox.service.js';
 export { businessRoutes } from './business.routes.js';
 export type { BusinessService } from './business.service.js';
 export type { HostedEndpoint } from './hosted-endpoint.js';
+export { presentMessage } from './inbox.present.js';
 export type {
   AutomationInput,
   AutomationOutcome,
   Automations,
   InboxService,
+  InboxServiceDeps,
   LabelsPort,
 } from './inbox.service.js';
 
@@ -41,4 +43,4 @@ export function createBusinessModule(deps: BusinessModuleDeps) {
   });
   return { repo, inboxRepo, service, inbox, endpoint };
 }
-export { profileShape } from './business.schemas.js';
+export { businessParams, conversationView, messageView, profileShape } from './business.schemas.js';
