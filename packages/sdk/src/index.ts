@@ -9,7 +9,13 @@ export {
   type ChatListResponse,
   type ChatStateEvent,
   type ChatStateView,
+  LABEL_PALETTE,
+  type LabelView,
+  type LinkResolution,
+  type LinkSource,
+  type LinkView,
   MAX_PINNED_CHATS,
+  type MessageLabelsView,
   type MessageStarEvent,
   MUTE_FOREVER,
   type StarResponse,
@@ -17,6 +23,16 @@ export {
   type StarredMessageView,
 } from '@parley/protocol';
 export type { BackoffOptions } from './backoff.js';
+export {
+  type CreateLinkInput,
+  type LabelInput,
+  type LabelsApi,
+  type LinksApi,
+  type PageOptions,
+  type ResolvedLink,
+  type ResolveLinkOptions,
+  resolveLink,
+} from './business-labels.js';
 export {
   type ChatMirror,
   type ChatMirrorSnapshot,
