@@ -18,6 +18,8 @@ import {
 } from './modules/delivery/index.js';
 import { createDisappearingModule } from './modules/disappearing/index.js';
 import { createGroupsModule } from './modules/groups/index.js';
+import { createLabelsModule } from './modules/labels/index.js';
+import { createLinksModule } from './modules/links/index.js';
 import { createMediaModule } from './modules/media/index.js';
 import { createPlansModule } from './modules/plans/index.js';
 import { createReceiptsModule } from './modules/receipts/index.js';
@@ -63,6 +65,9 @@ export async function openPlatform(config: Config, options: PlatformOptions = {}
     throw e;
   }
   const bus = createMemoryBus((e) => logger.error({ err: e }, 'bus handler failed'));
+  // Where the server listens, once it does (startRoles): the public base URL unless
+  // PARLEY_PUBLIC_URL says otherwise. Until then, the configured host and port.
+  const listening = { url: `http://${config.host}:${config.port}` };
   return {
     config,
     logger,
@@ -73,6 +78,9 @@ export async function openPlatform(config: Config, options: PlatformOptions = {}
     ids: createIds(clock),
     metrics: createMetrics(),
     rateLimiter: createMemoryRateLimiter,
+    listening,
+    /** Base of public URLs (short links): PARLEY_PUBLIC_URL, else where the server listens. */
+    publicUrl: () => config.publicUrl ?? listening.url,
     presence: createPresenceRegistry(bus),
     codeSender: config.smsWebhookUrl
       ? createWebhookCodeSender(config.smsWebhookUrl, logger)
@@ -152,7 +160,40 @@ export function createModules(p: Platform) {
     groups: groups.service,
   });
   const plans = createPlansModule({ db: p.db, clock: p.clock });
+  // Labels and links need the business module and the inbox needs them: each side reaches the
+  // other through functions called only once everything is built.
+  const labels = createLabelsModule({
+    db: p.db,
+    business: { requireAgent: (...a) => business.service.requireAgent(...a) },
+    inbox: {
+      agentEvent: (...a) => business.inbox.agentEvent(...a),
+      get: (...a) => business.inbox.get(...a),
+    },
+    agentDevices: (businessId, tx) => business.repo.agentDevices(businessId, tx),
+    events,
+    plans: plans.service,
+    clock: p.clock,
+    ids: p.ids,
+  });
+  const links = createLinksModule({
+    db: p.db,
+    business: {
+      requireAgent: (...a) => business.service.requireAgent(...a),
+      requireManager: (...a) => business.service.requireManager(...a),
+    },
+    businessRepo: {
+      numbers: (...a) => business.repo.numbers(...a),
+      numberById: (...a) => business.repo.numberById(...a),
+      find: (...a) => business.repo.find(...a),
+    },
+    plans: plans.service,
+    publicUrl: p.publicUrl,
+    clock: p.clock,
+    ids: p.ids,
+  });
   const business = createBusinessModule({
+    labels: labels.port,
+    entryPointOf: links.entryPointOf,
     plans: plans.service,
     db: p.db,
     accounts: accounts.service,
@@ -174,6 +215,8 @@ export function createModules(p: Platform) {
     broadcasts: business.broadcasts,
     hostedEndpoint: business.endpoint,
     plans: plans.service,
+    labels: labels.service,
+    links: links.service,
     groups: groups.service,
     contacts: contacts.service,
     receipts: receipts.service,
@@ -254,6 +297,8 @@ export async function startRoles(p: Platform, modules: Modules, roles: Role[]): 
     stats: modules.stats,
     broadcasts: modules.broadcasts,
     plans: modules.plans,
+    labels: modules.labels,
+    links: modules.links,
     pingStorage: () => p.db.ping(),
     trustProxy: config.trustProxy,
     version: VERSION,
@@ -268,6 +313,7 @@ export async function startRoles(p: Platform, modules: Modules, roles: Role[]): 
   const address = app.server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   const url = `http://${host}:${address.port}`;
+  p.listening.url = url;
   worker?.start();
   // Business numbers are devices too; their endpoint runs where sends are committed and
   // announced (the gateway role), so it hears of new envelopes at once.

@@ -40,4 +40,17 @@ describe('parseConfig', () => {
     expect(result.problems.join('\n')).toMatch(/DATABASE_URL="mysql:\/\/x".*postgres:\/\//);
     expect(result.problems.join('\n')).toMatch(/PARLEY_ROLES="api,chef".*hint/);
   });
+
+  it('takes the public base URL without its trailing slash, and refuses one that is no http(s) URL', () => {
+    const ok = parseConfig({ PARLEY_PUBLIC_URL: 'https://chat.example.org/parley/' }, '/x');
+    expect(ok.ok && ok.config.publicUrl).toBe('https://chat.example.org/parley');
+    const unset = parseConfig({}, '/x');
+    expect(unset.ok && unset.config.publicUrl).toBeUndefined();
+    for (const bad of ['chat.example.org', 'ftp://chat.example.org', 'https://chat.example.org/?a=1']) {
+      const result = parseConfig({ PARLEY_PUBLIC_URL: bad }, '/x');
+      expect(result.ok).toBe(false);
+      if (!result.ok)
+        expect(result.problems.join('\n')).toMatch(/PARLEY_PUBLIC_URL=.*hint: use the http\(s\) URL/);
+    }
+  });
 });

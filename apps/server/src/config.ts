@@ -47,6 +47,15 @@ const envSchema = z.object({
   PARLEY_WS_FRAMES_PER_SECOND: positiveInt.default(1000),
   /** Envelopes sent to a device but not yet acknowledged before the server waits for acks. */
   PARLEY_WS_WINDOW: positiveInt.max(10_000).default(512),
+  /**
+   * Base of the public URLs the server hands out (short links `/c/<code>` and their QR codes),
+   * as people reach it: e.g. https://chat.example.org. Unset: http://<host>:<port> of the listener.
+   */
+  PARLEY_PUBLIC_URL: z
+    .url({ protocol: /^https?$/ })
+    .refine((u) => !/[?#]/.test(u), 'must not have a query or fragment')
+    .transform((u) => u.replace(/\/+$/, ''))
+    .optional(),
   /** Trust X-Forwarded-For from a load balancer when rate limiting by address. */
   PARLEY_TRUST_PROXY: z
     .enum(['true', 'false'])
@@ -66,6 +75,7 @@ const HINTS: Record<string, string> = {
   PARLEY_WS_FRAMES_PER_SECOND: 'use a positive whole number',
   PARLEY_WS_WINDOW: 'use a whole number between 1 and 10000',
   PARLEY_TRUST_PROXY: 'use true or false',
+  PARLEY_PUBLIC_URL: 'use the http(s) URL people reach the server at, e.g. https://chat.example.org',
 };
 
 export interface Config {
@@ -81,6 +91,8 @@ export interface Config {
   wsFramesPerSecond: number;
   wsWindow: number;
   trustProxy: boolean;
+  /** PARLEY_PUBLIC_URL without a trailing slash; undefined: where the server listens. */
+  publicUrl: string | undefined;
 }
 
 export type ConfigResult = { ok: true; config: Config } | { ok: false; problems: string[] };
@@ -114,6 +126,7 @@ export function parseConfig(env: Record<string, string | undefined>, cwd: string
       wsFramesPerSecond: e.PARLEY_WS_FRAMES_PER_SECOND,
       wsWindow: e.PARLEY_WS_WINDOW,
       trustProxy: e.PARLEY_TRUST_PROXY,
+      publicUrl: e.PARLEY_PUBLIC_URL,
     },
   };
 }

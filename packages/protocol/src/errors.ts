@@ -252,6 +252,30 @@ export const ERROR_CODES = {
     description:
       'Only people who have the business’s number in their contacts or have messaged the business can be on its broadcast lists. `details.not_opted_in` lists the refused members. Nothing changed.',
   },
+  LABEL_NOT_FOUND: {
+    status: 404,
+    retryable: false,
+    description:
+      'No label with this id in this business. Another business’s label ids answer the same as unknown ones. Nothing changed.',
+  },
+  LABEL_NAME_TAKEN: {
+    status: 409,
+    retryable: false,
+    description:
+      'The business already has a label of this name (names are compared without regard to case). Nothing changed.',
+  },
+  LINK_NOT_FOUND: {
+    status: 404,
+    retryable: false,
+    description:
+      'No short link with this code (or it was deleted; for the management API: no link of this business). Nothing changed.',
+  },
+  LINK_CODE_TAKEN: {
+    status: 409,
+    retryable: false,
+    description:
+      'The custom short-link code is in use, or was used by another business: codes printed on QR codes are never handed to someone else. Nothing changed.',
+  },
   PAYLOAD_TOO_LARGE: {
     status: 413,
     retryable: false,

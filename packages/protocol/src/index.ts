@@ -1,5 +1,6 @@
 export * from './api.js';
 export * from './business.js';
+export * from './business-labels.js';
 export * from './business-stats.js';
 export * from './errors.js';
 export * from './frames.js';

@@ -20,6 +20,7 @@ import {
   type WelcomeFrame,
 } from '@parley/protocol';
 import { type Backoff, createBackoff, DEFAULT_BACKOFF } from './backoff.js';
+import { createLabelsApi, createLinksApi, type LabelsApi, type LinksApi } from './business-labels.js';
 import { type Connection, closeOutcome, openConnection } from './connection.js';
 import { createDeferred, createWaiters, type Deferred, withTimeout } from './deferred.js';
 import { ParleyError } from './errors.js';
@@ -64,6 +65,7 @@ export class ParleyClient {
   readonly #token: string;
   readonly #wsUrl: string;
   readonly #api: AccountApi;
+  readonly #business: AccountApi['business'] & { labels: LabelsApi; links: LinksApi };
   readonly #scheduler: Scheduler = systemScheduler;
   readonly #backoff: Backoff;
   readonly #inbox: Inbox;
@@ -100,9 +102,16 @@ export class ParleyClient {
     this.#token = options.token;
     // Validates baseUrl now, so a typo throws here rather than looping through reconnects.
     this.#wsUrl = toWebSocketUrl(options.baseUrl);
-    this.#api = createAccountApi(
-      createHttp({ baseUrl: options.baseUrl, token: options.token, fetch: options.fetch }),
-    );
+    const http = createHttp({ baseUrl: options.baseUrl, token: options.token, fetch: options.fetch });
+    this.#api = createAccountApi(http);
+    this.#business = {
+      ...this.#api.business,
+      labels: createLabelsApi(http),
+      links: createLinksApi(http, {
+        baseUrl: options.baseUrl,
+        ...(options.fetch ? { fetch: options.fetch } : {}),
+      }),
+    };
     if (options.WebSocket) this.#WebSocket = Promise.resolve(options.WebSocket);
     const retry = { ...DEFAULT_BACKOFF, ...options.reconnect };
     this.#backoff = createBackoff(retry);
@@ -345,11 +354,13 @@ export class ParleyClient {
   }
 
   /**
-   * Business accounts, for their agents: profile, agents, the shared inbox, automations and
-   * plans. Live inbox changes arrive through onMessage as `business.conversation` events.
+   * Business calls for agents: profile, agents, the shared inbox, automations, plans,
+   * statistics and broadcast lists, `labels` and `links` (short links and QR codes;
+   * `links.open` is for a person following one). Live inbox changes arrive through onMessage
+   * as `business.conversation` events.
    */
   get business() {
-    return this.#api.business;
+    return this.#business;
   }
 
   /** Group management (create, members, admins, settings, invite links). */

@@ -9,7 +9,13 @@ export {
   type ChatListResponse,
   type ChatStateEvent,
   type ChatStateView,
+  LABEL_PALETTE,
+  type LabelView,
+  type LinkResolution,
+  type LinkSource,
+  type LinkView,
   MAX_PINNED_CHATS,
+  type MessageLabelsView,
   type MessageStarEvent,
   MUTE_FOREVER,
   type StarResponse,
@@ -24,6 +30,16 @@ export type {
   KeywordRuleInput,
   KeywordRuleView,
 } from './business.js';
+export {
+  type CreateLinkInput,
+  type LabelInput,
+  type LabelsApi,
+  type LinksApi,
+  type PageOptions,
+  type ResolvedLink,
+  type ResolveLinkOptions,
+  resolveLink,
+} from './business-labels.js';
 export type {
   BroadcastInput,
   BusinessStatsApi,

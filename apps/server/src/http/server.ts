@@ -36,6 +36,8 @@ import { type ChatsService, chatsRoutes } from '../modules/chats/index.js';
 import { type ContactsService, contactsRoutes } from '../modules/contacts/index.js';
 import { type DisappearingService, disappearingRoutes } from '../modules/disappearing/index.js';
 import { type GroupsService, groupsRoutes } from '../modules/groups/index.js';
+import { type LabelsService, labelsRoutes } from '../modules/labels/index.js';
+import { type LinksService, linksRoutes } from '../modules/links/index.js';
 import { type MediaService, mediaRoutes } from '../modules/media/index.js';
 import { type PlansService, plansRoutes } from '../modules/plans/index.js';
 import { type ReceiptsService, receiptsRoutes } from '../modules/receipts/index.js';
@@ -56,6 +58,8 @@ export interface HttpServerDeps {
   inbox: InboxService;
   stats: StatsService;
   broadcasts: BroadcastsService;
+  labels: LabelsService;
+  links: LinksService;
   media: MediaService;
   chats: ChatsService;
   /** Resolves when storage answers; rejects otherwise. */
@@ -179,6 +183,8 @@ export async function createHttpServer(deps: HttpServerDeps): Promise<FastifyIns
     await app.register(automationsRoutes, { automations: deps.automations, authenticate });
     await app.register(statsRoutes, { stats: deps.stats, authenticate });
     await app.register(broadcastsRoutes, { broadcasts: deps.broadcasts, authenticate });
+    await app.register(labelsRoutes, { labels: deps.labels, authenticate });
+    await app.register(linksRoutes, { links: deps.links, authenticate });
     await app.register(mediaRoutes, { media: deps.media, authenticate });
     await app.register(chatsRoutes, { chats: deps.chats, authenticate });
   }

@@ -11,6 +11,7 @@ import * as m0008 from './0008_media.js';
 import * as m0009 from './0009_photos.js';
 import * as m0010 from './0010_business.js';
 import * as m0011 from './0011_plans.js';
+import * as m0012 from './0012_labels_links.js';
 import * as m0013 from './0013_broadcasts.js';
 import * as m0014 from './0014_automations.js';
 
@@ -26,6 +27,7 @@ export const migrations: Record<string, MigrationModule> = {
   '0009_photos': m0009,
   '0010_business': m0010,
   '0011_plans': m0011,
+  '0012_labels_links': m0012,
   '0013_broadcasts': m0013,
   '0014_automations': m0014,
 };

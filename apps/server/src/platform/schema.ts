@@ -411,6 +411,56 @@ export interface BroadcastsTable {
   skipped: string;
 }
 
+export interface LabelsTable {
+  id: string;
+  business_id: string;
+  name: string;
+  /** The name as compared: lower case, NFC. */
+  name_key: string;
+  /** A palette name or #RRGGBB. */
+  color: string;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface ConversationLabelsTable {
+  conversation_id: string;
+  label_id: string;
+  business_id: string;
+  created_at: number;
+}
+
+export interface MessageLabelsTable {
+  message_id: string;
+  label_id: string;
+  conversation_id: string;
+  business_id: string;
+  created_at: number;
+}
+
+export interface ShortLinksTable {
+  code: string;
+  business_id: string;
+  phone_number_id: string;
+  text: string;
+  /** 1: a code the business chose; 0: generated. */
+  custom: number;
+  created_at: number;
+  updated_at: number;
+  /** Deleted links keep their code reserved. */
+  deleted_at: number | null;
+}
+
+export type LinkOpenSource = 'link' | 'qr';
+
+export interface LinkOpensTable {
+  id: string;
+  code: string;
+  account_id: string;
+  source: LinkOpenSource;
+  opened_at: number;
+}
+
 export interface Database {
   accounts: AccountsTable;
   devices: DevicesTable;
@@ -446,6 +496,11 @@ export interface Database {
   broadcast_lists: BroadcastListsTable;
   broadcast_list_members: BroadcastListMembersTable;
   broadcasts: BroadcastsTable;
+  labels: LabelsTable;
+  conversation_labels: ConversationLabelsTable;
+  message_labels: MessageLabelsTable;
+  short_links: ShortLinksTable;
+  link_opens: LinkOpensTable;
   media_views: MediaViewsTable;
   chat_state: ChatStateTable;
   starred: StarredTable;

@@ -15,6 +15,8 @@ import {
 } from '../../src/modules/delivery/index.js';
 import { createDisappearingModule } from '../../src/modules/disappearing/index.js';
 import { createGroupsModule } from '../../src/modules/groups/index.js';
+import { createLabelsModule } from '../../src/modules/labels/index.js';
+import { createLinksModule } from '../../src/modules/links/index.js';
 import { createMediaModule } from '../../src/modules/media/index.js';
 import { createPlansModule } from '../../src/modules/plans/index.js';
 import { createReceiptsModule } from '../../src/modules/receipts/index.js';
@@ -37,6 +39,9 @@ export function newPhone(): string {
 }
 
 const open: { close(): Promise<void> }[] = [];
+
+/** The public base URL short links get in test contexts. */
+export const TEST_PUBLIC_URL = 'https://parley.test';
 
 /** Closes every context's delivery service (and writer thread); call in afterEach. */
 export async function closeTestContexts(): Promise<void> {
@@ -112,7 +117,38 @@ export function createTestContext(storage: StorageContext, options: TestContextO
     groups: groups.service,
   });
   const plans = createPlansModule({ db: storage.db, clock });
+  const labels = createLabelsModule({
+    db: storage.db,
+    business: { requireAgent: (...a) => business.service.requireAgent(...a) },
+    inbox: {
+      agentEvent: (...a) => business.inbox.agentEvent(...a),
+      get: (...a) => business.inbox.get(...a),
+    },
+    agentDevices: (businessId, tx) => business.repo.agentDevices(businessId, tx),
+    events: eventWriter,
+    plans: plans.service,
+    clock,
+    ids,
+  });
+  const links = createLinksModule({
+    db: storage.db,
+    business: {
+      requireAgent: (...a) => business.service.requireAgent(...a),
+      requireManager: (...a) => business.service.requireManager(...a),
+    },
+    businessRepo: {
+      numbers: (...a) => business.repo.numbers(...a),
+      numberById: (...a) => business.repo.numberById(...a),
+      find: (...a) => business.repo.find(...a),
+    },
+    plans: plans.service,
+    publicUrl: () => TEST_PUBLIC_URL,
+    clock,
+    ids,
+  });
   const business = createBusinessModule({
+    labels: labels.port,
+    entryPointOf: links.entryPointOf,
     plans: plans.service,
     db: storage.db,
     accounts: accounts.service,
@@ -146,6 +182,8 @@ export function createTestContext(storage: StorageContext, options: TestContextO
     automations: business.automations,
     stats: business.stats,
     broadcasts: business.broadcasts,
+    labels: labels.service,
+    links: links.service,
     /** The hosted endpoint of business numbers: `start()` it in tests that message a business. */
     hostedEndpoint: business.endpoint,
     media: media.service,

@@ -11,7 +11,13 @@
  * it), then recorded in the conversation and deleted. A crash at any point leaves the row,
  * and the next flush sends it again without sending it twice.
  */
-import type { BusinessMessageView, ConversationStatus, ConversationView, NoteView } from '@parley/protocol';
+import type {
+  BusinessMessageView,
+  ConversationStatus,
+  ConversationView,
+  EntryPoint,
+  NoteView,
+} from '@parley/protocol';
 import { AppError } from '../../errors.js';
 import type { Clock } from '../../platform/clock.js';
 import type { Db, Executor } from '../../platform/db.js';
@@ -78,6 +84,16 @@ export interface InboxServiceDeps {
   events: EventWriter;
   automations?: Automations;
   labels?: LabelsPort;
+  /**
+   * How a person reached the business number (short links: a link or QR code opened shortly
+   * before), asked once when their first message creates the conversation.
+   */
+  entryPointOf?: (
+    tx: Executor,
+    phoneNumberId: string,
+    personAccountId: string,
+    at: number,
+  ) => Promise<{ via: EntryPoint; ref: string } | undefined>;
   clock: Clock;
   ids: Ids;
   logger: Logger;
@@ -305,6 +321,14 @@ export function createInboxService(deps: InboxServiceDeps) {
           const firstAt = new Map<string, number>();
           for (const m of messages)
             if (!firstAt.has(m.sender_account)) firstAt.set(m.sender_account, m.sent_at);
+          // Entry point (short links): credit the link or QR code that brought each newcomer.
+          const entries = new Map<string, { via: EntryPoint; ref: string } | undefined>();
+          for (const person of missing) {
+            entries.set(
+              person,
+              await deps.entryPointOf?.(tx, number.phone_number_id, person, firstAt.get(person) ?? now),
+            );
+          }
           await repo.insertConversations(
             tx,
             missing.map((person) => ({
@@ -315,8 +339,8 @@ export function createInboxService(deps: InboxServiceDeps) {
               status: 'open' as const,
               assignee: null,
               unread: 0,
-              started_via: 'direct' as const,
-              started_ref: null,
+              started_via: entries.get(person)?.via ?? 'direct',
+              started_ref: entries.get(person)?.ref ?? null,
               created_at: firstAt.get(person) ?? now,
               last_message_at: firstAt.get(person) ?? now,
               last_inbound_at: null,
@@ -415,6 +439,8 @@ export function createInboxService(deps: InboxServiceDeps) {
     },
 
     flush,
+    /** For labels: their changes reach agents as this same conversation event. */
+    agentEvent,
 
     /** Sends whatever is left in the outbox (after a crash, or a failed send). */
     async flushPending(): Promise<number> {

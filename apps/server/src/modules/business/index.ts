@@ -22,11 +22,13 @@ export type { BroadcastsService } from './broadcasts.service.js';
 export { businessRoutes } from './business.routes.js';
 export type { BusinessService } from './business.service.js';
 export type { HostedEndpoint } from './hosted-endpoint.js';
+export { presentMessage } from './inbox.present.js';
 export type {
   AutomationInput,
   AutomationOutcome,
   Automations,
   InboxService,
+  InboxServiceDeps,
   LabelsPort,
 } from './inbox.service.js';
 export { statsRoutes } from './stats.routes.js';
@@ -90,4 +92,4 @@ export function createBusinessModule(deps: BusinessModuleDeps) {
   });
   return { repo, inboxRepo, service, inbox, automations, endpoint, stats, broadcasts };
 }
-export { profileShape } from './business.schemas.js';
+export { businessParams, conversationView, messageView, profileShape } from './business.schemas.js';
