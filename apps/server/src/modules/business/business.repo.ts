@@ -30,6 +30,9 @@ export function createBusinessRepo(db: Executor) {
     async find(id: string, tx: Executor = db): Promise<BusinessRow | undefined> {
       return tx.selectFrom('businesses').selectAll().where('id', '=', id).executeTakeFirst();
     },
+    async all(tx: Executor = db): Promise<{ id: string; retention_days: number }[]> {
+      return tx.selectFrom('businesses').select(['id', 'retention_days']).execute();
+    },
     async findByWaba(wabaId: string, tx: Executor = db): Promise<BusinessRow | undefined> {
       return tx.selectFrom('businesses').selectAll().where('waba_id', '=', wabaId).executeTakeFirst();
     },

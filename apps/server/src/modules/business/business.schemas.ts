@@ -49,6 +49,7 @@ export const profilePatch = z
     // Checked by the service (time zone, intervals), so bad hours answer AUTOMATION_SCHEDULE_INVALID.
     hours: z.record(z.string(), z.unknown()).nullable(),
     photo: z.string().min(1).max(64).nullable(),
+    retention_days: z.number().int().min(1).max(3650).describe('how long the inbox keeps messages'),
   })
   .partial()
   .strict();

@@ -186,6 +186,24 @@ describeStorage('business accounts and the shared inbox', (storage: () => Storag
     expect((await t.business.get(owner.actor, created.business_id)).verified).toBe(true);
   });
 
+  it('keeps inbox history for the retention the business chose, then deletes it', async () => {
+    const { t, owner, created, phone } = await setup(storage());
+    await t.hostedEndpoint.start();
+    await expect(
+      t.business.updateProfile(owner.actor, created.business_id, { retention_days: 0 }),
+    ).rejects.toMatchObject({ code: 'VALIDATION_FAILED' });
+    await t.business.updateProfile(owner.actor, created.business_id, { retention_days: 2 });
+    const person = await t.newPerson('P');
+    await inbound(t, person, phone, 'old news', 'r1');
+    t.clock.advance(24 * 3600 * 1000);
+    await inbound(t, person, phone, 'recent', 'r2');
+    t.clock.advance(24 * 3600 * 1000 + 1);
+    expect(await t.business.expireInbox((id, before) => t.inbox.deleteBefore(id, before))).toBe(1);
+    const [conv] = await t.inbox.list(owner.actor, created.business_id, {});
+    const left = await t.inbox.messages(owner.actor, created.business_id, conv?.conversation_id ?? '', {});
+    expect(left.map((m) => m.text)).toEqual(['recent']);
+  });
+
   it('never lets an agent of one business near another business', async () => {
     const a = await setup(storage());
     const t = a.t;

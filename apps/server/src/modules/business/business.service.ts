@@ -187,9 +187,19 @@ export function createBusinessService(deps: BusinessServiceDeps) {
     async updateProfile(
       actor: DeviceActor,
       businessId: string,
-      patch: Partial<Omit<BusinessProfile, 'hours'>> & { name?: string; hours?: unknown },
+      patch: Partial<Omit<BusinessProfile, 'hours'>> & {
+        name?: string;
+        hours?: unknown;
+        retention_days?: number;
+      },
     ): Promise<BusinessView> {
       const role = await requireManager(actor, businessId);
+      const days = patch.retention_days;
+      if (days !== undefined && (!Number.isInteger(days) || days < 1 || days > 3650)) {
+        throw new AppError('VALIDATION_FAILED', 'Retention is a whole number of days from 1 to 3650.', {
+          issues: [{ path: 'retention_days', message: 'from 1 to 3650' }],
+        });
+      }
       if (patch.hours !== undefined && patch.hours !== null) {
         const parsed = OpeningHours.safeParse(patch.hours);
         if (!parsed.success) {
@@ -206,11 +216,12 @@ export function createBusinessService(deps: BusinessServiceDeps) {
       await db.kysely.transaction().execute(async (tx) => {
         const row = await repo.find(businessId, tx);
         if (!row) throw new AppError('BUSINESS_NOT_FOUND', `No business ${businessId}.`);
-        const { name, ...profile } = patch;
+        const { name, retention_days, ...profile } = patch;
         const next = { ...parseProfile(row.profile), ...profile };
-        const update: { profile: string; name?: string; name_verified?: number } = {
+        const update: { profile: string; name?: string; name_verified?: number; retention_days?: number } = {
           profile: JSON.stringify(next),
         };
+        if (retention_days !== undefined) update.retention_days = retention_days;
         // A new name needs verifying again: the badge vouches for a name, not for an account.
         if (name !== undefined && name.trim() !== row.name) {
           update.name = name.trim();
@@ -297,6 +308,17 @@ export function createBusinessService(deps: BusinessServiceDeps) {
         }
         await repo.removeAgent(tx, businessId, accountId);
       });
+    },
+
+    /** Deletes inbox messages older than each business's retention (the worker runs it). */
+    async expireInbox(
+      deleteBefore: (businessId: string, before: number) => Promise<number>,
+    ): Promise<number> {
+      let deleted = 0;
+      for (const row of await repo.all()) {
+        deleted += await deleteBefore(row.id, clock.now() - row.retention_days * 24 * 3600 * 1000);
+      }
+      return deleted;
     },
 
     /** What people see of the business behind a number (undefined for a person's account). */

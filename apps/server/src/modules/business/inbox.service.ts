@@ -442,6 +442,11 @@ export function createInboxService(deps: InboxServiceDeps) {
     /** For labels: their changes reach agents as this same conversation event. */
     agentEvent,
 
+    /** Deletes a business's inbox messages older than `before` (its retention). */
+    async deleteBefore(businessId: string, before: number): Promise<number> {
+      return repo.deleteExpired(businessId, before);
+    },
+
     /** Sends whatever is left in the outbox (after a crash, or a failed send). */
     async flushPending(): Promise<number> {
       const rows = await repo.outbox(500);
