@@ -61,6 +61,9 @@ export function createBusinessApi(http: Pick<Http, 'request'>) {
     get: (businessId: string) => http.request<BusinessView>('GET', b(businessId)),
     updateProfile: (businessId: string, patch: Partial<BusinessProfile> & { name?: string }) =>
       http.request<BusinessView>('PATCH', b(businessId, '/profile'), patch),
+    /** Adds a phone number to the business (owners and admins). */
+    addNumber: (businessId: string, phone: string) =>
+      http.request<BusinessView>('POST', b(businessId, '/numbers'), { phone }),
     plans: async (): Promise<PlanView[]> =>
       (await http.request<{ plans: PlanView[] }>('GET', '/plans')).plans,
 

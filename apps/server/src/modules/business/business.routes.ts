@@ -90,6 +90,29 @@ export async function businessRoutes(app: FastifyInstance, deps: BusinessRoutesD
       business.updateProfile(await authenticate(request), request.params.business_id, request.body),
   );
 
+  r.post(
+    `${base}/numbers`,
+    {
+      schema: {
+        ...secured,
+        summary: 'Add a phone number to the business (owners and admins)',
+        params: businessParams,
+        body: z.object({ phone: z.string().min(2).max(32) }).strict(),
+        response: { 201: businessView, ...errors },
+      },
+    },
+    async (request, reply) =>
+      reply
+        .code(201)
+        .send(
+          await business.addNumber(
+            await authenticate(request),
+            request.params.business_id,
+            request.body.phone,
+          ),
+        ),
+  );
+
   r.get(
     `${base}/agents`,
     {

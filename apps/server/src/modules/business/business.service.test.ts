@@ -54,6 +54,22 @@ describeStorage('business accounts and the shared inbox', (storage: () => Storag
     ]);
   });
 
+  it('adds numbers that people reach like the first, and refuses a taken one', async () => {
+    const { t, owner, created, phone } = await setup(storage());
+    await t.hostedEndpoint.start();
+    const second = newPhone();
+    const view = await t.business.addNumber(owner.actor, created.business_id, second);
+    expect(view.numbers.map((n) => n.phone)).toEqual([phone, second]);
+    expect(view.numbers[1]?.phone_number_id).toMatch(/^\d{15}$/);
+    await expect(t.business.addNumber(owner.actor, created.business_id, second)).rejects.toMatchObject({
+      code: 'PHONE_TAKEN',
+    });
+    const person = await t.newPerson('P');
+    await inbound(t, person, second, 'hello second line', 'n1');
+    const [conv] = await t.inbox.list(owner.actor, created.business_id, {});
+    expect(conv?.phone_number_id).toBe(view.numbers[1]?.phone_number_id);
+  });
+
   it('shows people a hosted business profile with its verified mark', async () => {
     const { t, owner, created, number } = await setup(storage());
     const person = await t.newPerson('P');

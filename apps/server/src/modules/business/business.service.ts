@@ -167,6 +167,28 @@ export function createBusinessService(deps: BusinessServiceDeps) {
       };
     },
 
+    /** Adds another phone number to the business (owners and admins); people reach it like the first. */
+    async addNumber(actor: DeviceActor, businessId: string, phone: string): Promise<BusinessView> {
+      const role = await requireManager(actor, businessId);
+      let created: NumberRow | undefined;
+      await db.kysely.transaction().execute(async (tx) => {
+        const row = await repo.find(businessId, tx);
+        if (!row) throw new AppError('BUSINESS_NOT_FOUND', `No business ${businessId}.`);
+        const number = await deps.accounts.createHostedNumber(tx, { phone, name: row.name, businessId });
+        created = {
+          phone_number_id: numericId(ids),
+          business_id: businessId,
+          account_id: number.account_id,
+          device_id: number.device_id,
+          phone: number.phone,
+          created_at: clock.now(),
+        };
+        await repo.insertNumber(tx, created);
+      });
+      if (created) deps.onNumberCreated?.(created);
+      return view(businessId, role);
+    },
+
     /** A person creates a business and becomes its owner. */
     async createAsOwner(
       actor: DeviceActor,
