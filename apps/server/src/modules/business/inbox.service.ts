@@ -80,7 +80,7 @@ export interface InboxServiceDeps {
   repo: InboxRepo;
   businessRepo: BusinessRepo;
   business: Pick<BusinessService, 'requireAgent'>;
-  delivery: Pick<DeliveryService, 'send'>;
+  delivery: Pick<DeliveryService, 'send' | 'exclusive'>;
   events: EventWriter;
   automations?: Automations;
   labels?: LabelsPort;
@@ -217,68 +217,70 @@ export function createInboxService(deps: InboxServiceDeps) {
     );
     if (sent.length === 0) return new Map();
     let announce: EnvelopeRow[] = [];
-    await db.kysely.transaction().execute(async (tx) => {
-      // Grouped by number: one read of its conversations, one insert of its messages.
-      const byNumber = new Map<string, typeof sent>();
-      for (const item of sent) {
-        const list = byNumber.get(item.row.phone_number_id) ?? [];
-        list.push(item);
-        byNumber.set(item.row.phone_number_id, list);
-      }
-      for (const [phoneNumberId, items] of byNumber) {
-        const number = numbers.get(phoneNumberId);
-        if (!number) continue;
-        const conversations = await repo.conversationsOf(
-          phoneNumberId,
-          [...new Set(items.map((i) => i.row.to_account))],
-          tx,
-        );
-        const rows: MessageRow[] = [];
-        for (const { row, messageId, sentAt } of items) {
-          const conversation = conversations.get(row.to_account);
-          if (!conversation) continue;
-          rows.push({
-            message_id: messageId,
-            conversation_id: conversation.id,
-            business_id: number.business_id,
-            direction: 'out',
-            author: row.author,
-            kind: 'message',
-            payload: row.payload,
-            text: textOf(row.payload),
-            created_at: sentAt,
-            delivered_at: null,
-            read_at: null,
-          });
+    await deps.delivery.exclusive(() =>
+      db.kysely.transaction().execute(async (tx) => {
+        // Grouped by number: one read of its conversations, one insert of its messages.
+        const byNumber = new Map<string, typeof sent>();
+        for (const item of sent) {
+          const list = byNumber.get(item.row.phone_number_id) ?? [];
+          list.push(item);
+          byNumber.set(item.row.phone_number_id, list);
         }
-        const fresh = await repo.insertMessages(tx, rows);
-        const touched = new Map<string, { row: ConversationRow; extra: Record<string, unknown> }>();
-        for (const message of rows) {
-          if (!fresh.has(message.message_id)) continue;
-          const conversation = [...conversations.values()].find((c) => c.id === message.conversation_id);
-          if (!conversation) continue;
-          const row = {
-            ...(touched.get(conversation.id)?.row ?? conversation),
-            last_message_at: message.created_at,
-          };
-          touched.set(conversation.id, { row, extra: { message: presentMessage(message) } });
-        }
-        for (const { row } of touched.values()) {
-          await repo.updateConversation(tx, row.id, { last_message_at: row.last_message_at });
-        }
-        announce = announce.concat(
-          await events.queueAll(
+        for (const [phoneNumberId, items] of byNumber) {
+          const number = numbers.get(phoneNumberId);
+          if (!number) continue;
+          const conversations = await repo.conversationsOf(
+            phoneNumberId,
+            [...new Set(items.map((i) => i.row.to_account))],
             tx,
-            hostedActor(number),
-            await agentEvents(tx, number.business_id, [...touched.values()]),
-          ),
+          );
+          const rows: MessageRow[] = [];
+          for (const { row, messageId, sentAt } of items) {
+            const conversation = conversations.get(row.to_account);
+            if (!conversation) continue;
+            rows.push({
+              message_id: messageId,
+              conversation_id: conversation.id,
+              business_id: number.business_id,
+              direction: 'out',
+              author: row.author,
+              kind: 'message',
+              payload: row.payload,
+              text: textOf(row.payload),
+              created_at: sentAt,
+              delivered_at: null,
+              read_at: null,
+            });
+          }
+          const fresh = await repo.insertMessages(tx, rows);
+          const touched = new Map<string, { row: ConversationRow; extra: Record<string, unknown> }>();
+          for (const message of rows) {
+            if (!fresh.has(message.message_id)) continue;
+            const conversation = [...conversations.values()].find((c) => c.id === message.conversation_id);
+            if (!conversation) continue;
+            const row = {
+              ...(touched.get(conversation.id)?.row ?? conversation),
+              last_message_at: message.created_at,
+            };
+            touched.set(conversation.id, { row, extra: { message: presentMessage(message) } });
+          }
+          for (const { row } of touched.values()) {
+            await repo.updateConversation(tx, row.id, { last_message_at: row.last_message_at });
+          }
+          announce = announce.concat(
+            await events.queueAll(
+              tx,
+              hostedActor(number),
+              await agentEvents(tx, number.business_id, [...touched.values()]),
+            ),
+          );
+        }
+        await repo.deleteOutbox(
+          tx,
+          sent.map((s) => s.row.client_id),
         );
-      }
-      await repo.deleteOutbox(
-        tx,
-        sent.map((s) => s.row.client_id),
-      );
-    });
+      }),
+    );
     events.announce(announce);
     return new Map(sent.map((s) => [s.row.client_id, s.messageId]));
   }
@@ -292,148 +294,150 @@ export function createInboxService(deps: InboxServiceDeps) {
       const now = clock.now();
       const outbox: OutboxRow[] = [];
       let announce: EnvelopeRow[] = [];
-      await db.kysely.transaction().execute(async (tx) => {
-        const business = await businessRepo.find(number.business_id, tx);
-        if (!business) return;
-        // Receipts from people for the business's messages (statistics: delivered, read).
-        for (const env of envelopes) {
-          if (env.kind !== 'event') continue;
-          const event = parseEvent(env.payload);
-          if (event?.type === 'receipt' && Array.isArray(event.message_ids)) {
-            await repo.markDelivered(
+      await deps.delivery.exclusive(() =>
+        db.kysely.transaction().execute(async (tx) => {
+          const business = await businessRepo.find(number.business_id, tx);
+          if (!business) return;
+          // Receipts from people for the business's messages (statistics: delivered, read).
+          for (const env of envelopes) {
+            if (env.kind !== 'event') continue;
+            const event = parseEvent(env.payload);
+            if (event?.type === 'receipt' && Array.isArray(event.message_ids)) {
+              await repo.markDelivered(
+                tx,
+                event.message_ids.filter((id): id is string => typeof id === 'string'),
+                typeof event.at === 'number' ? event.at : now,
+                event.receipt === 'read',
+              );
+            }
+          }
+          const messages = envelopes.filter((env) => env.kind !== 'event');
+          if (messages.length === 0) return;
+
+          // Everything the page needs, read once: a page holds up to 512 messages, and a query
+          // per message would cost more than the rest of the work.
+          const people = [...new Set(messages.map((m) => m.sender_account))];
+          let conversations = await repo.conversationsOf(number.phone_number_id, people, tx);
+          const existedBefore = new Set(conversations.keys());
+          const missing = people.filter((p) => !conversations.has(p));
+          if (missing.length > 0) {
+            const firstAt = new Map<string, number>();
+            for (const m of messages)
+              if (!firstAt.has(m.sender_account)) firstAt.set(m.sender_account, m.sent_at);
+            // Entry point (short links): credit the link or QR code that brought each newcomer.
+            const entries = new Map<string, { via: EntryPoint; ref: string } | undefined>();
+            for (const person of missing) {
+              entries.set(
+                person,
+                await deps.entryPointOf?.(tx, number.phone_number_id, person, firstAt.get(person) ?? now),
+              );
+            }
+            await repo.insertConversations(
               tx,
-              event.message_ids.filter((id): id is string => typeof id === 'string'),
-              typeof event.at === 'number' ? event.at : now,
-              event.receipt === 'read',
+              missing.map((person) => ({
+                id: ids.newId('cnv'),
+                business_id: business.id,
+                phone_number_id: number.phone_number_id,
+                person_account_id: person,
+                status: 'open' as const,
+                assignee: null,
+                unread: 0,
+                started_via: entries.get(person)?.via ?? 'direct',
+                started_ref: entries.get(person)?.ref ?? null,
+                created_at: firstAt.get(person) ?? now,
+                last_message_at: firstAt.get(person) ?? now,
+                last_inbound_at: null,
+              })),
             );
+            conversations = await repo.conversationsOf(number.phone_number_id, people, tx);
           }
-        }
-        const messages = envelopes.filter((env) => env.kind !== 'event');
-        if (messages.length === 0) return;
+          const businessSenders = await businessRepo.businessAccounts(people, tx);
+          const blockers = await businessRepo.blockersOf(number.account_id, people, tx);
 
-        // Everything the page needs, read once: a page holds up to 512 messages, and a query
-        // per message would cost more than the rest of the work.
-        const people = [...new Set(messages.map((m) => m.sender_account))];
-        let conversations = await repo.conversationsOf(number.phone_number_id, people, tx);
-        const existedBefore = new Set(conversations.keys());
-        const missing = people.filter((p) => !conversations.has(p));
-        if (missing.length > 0) {
-          const firstAt = new Map<string, number>();
-          for (const m of messages)
-            if (!firstAt.has(m.sender_account)) firstAt.set(m.sender_account, m.sent_at);
-          // Entry point (short links): credit the link or QR code that brought each newcomer.
-          const entries = new Map<string, { via: EntryPoint; ref: string } | undefined>();
-          for (const person of missing) {
-            entries.set(
-              person,
-              await deps.entryPointOf?.(tx, number.phone_number_id, person, firstAt.get(person) ?? now),
-            );
-          }
-          await repo.insertConversations(
-            tx,
-            missing.map((person) => ({
-              id: ids.newId('cnv'),
+          const rows: MessageRow[] = [];
+          for (const env of messages) {
+            const conversation = conversations.get(env.sender_account);
+            if (!conversation) continue;
+            rows.push({
+              message_id: env.message_id,
+              conversation_id: conversation.id,
               business_id: business.id,
-              phone_number_id: number.phone_number_id,
-              person_account_id: person,
-              status: 'open' as const,
-              assignee: null,
-              unread: 0,
-              started_via: entries.get(person)?.via ?? 'direct',
-              started_ref: entries.get(person)?.ref ?? null,
-              created_at: firstAt.get(person) ?? now,
-              last_message_at: firstAt.get(person) ?? now,
-              last_inbound_at: null,
-            })),
-          );
-          conversations = await repo.conversationsOf(number.phone_number_id, people, tx);
-        }
-        const businessSenders = await businessRepo.businessAccounts(people, tx);
-        const blockers = await businessRepo.blockersOf(number.account_id, people, tx);
-
-        const rows: MessageRow[] = [];
-        for (const env of messages) {
-          const conversation = conversations.get(env.sender_account);
-          if (!conversation) continue;
-          rows.push({
-            message_id: env.message_id,
-            conversation_id: conversation.id,
-            business_id: business.id,
-            direction: 'in',
-            author: env.sender_account,
-            kind: env.kind,
-            payload: env.payload,
-            text: env.kind === 'message' || env.kind === 'edit' ? textOf(env.payload) : null,
-            created_at: env.sent_at,
-            delivered_at: now,
-            read_at: null,
-          });
-        }
-        // Stored before: a redelivery after a crash. Its automations ran with it.
-        const fresh = await repo.insertMessages(tx, rows);
-        const touched = new Map<string, { row: ConversationRow; message: MessageRow }>();
-        for (const message of rows) {
-          if (!fresh.has(message.message_id)) continue;
-          const person = message.author;
-          const before = touched.get(person)?.row ?? conversations.get(person);
-          if (!before) continue;
-          const isNew = !existedBefore.has(person) && !touched.has(person);
-          const after: ConversationRow = {
-            ...before,
-            unread: before.unread + 1,
-            last_message_at: message.created_at,
-            last_inbound_at: message.created_at,
-            status: before.status === 'closed' ? 'open' : before.status,
-          };
-          const outcome = await automations.decide(tx, {
-            business,
-            number,
-            conversation: after,
-            isNew,
-            previousInboundAt: before.last_inbound_at,
-            message: { message_id: message.message_id, kind: message.kind, text: message.text },
-            fromBusiness: businessSenders.has(person),
-            blocked: blockers.has(person),
-            now,
-          });
-          outcome.replies.forEach((reply, i) => {
-            outbox.push({
-              client_id: `auto:${message.message_id}:${i}`,
-              phone_number_id: number.phone_number_id,
-              to_account: person,
-              author: `automation:${reply.kind}`,
-              payload: encode(reply.text),
-              created_at: now,
+              direction: 'in',
+              author: env.sender_account,
+              kind: env.kind,
+              payload: env.payload,
+              text: env.kind === 'message' || env.kind === 'edit' ? textOf(env.payload) : null,
+              created_at: env.sent_at,
+              delivered_at: now,
+              read_at: null,
             });
-          });
-          if (outcome.labels.length > 0)
-            await deps.labels?.applyLabels(tx, business.id, after.id, outcome.labels);
-          if (outcome.assignee !== undefined) after.assignee = outcome.assignee;
-          touched.set(person, { row: after, message });
-        }
-        for (const { row } of touched.values()) {
-          await repo.updateConversation(tx, row.id, {
-            unread: row.unread,
-            last_message_at: row.last_message_at,
-            last_inbound_at: row.last_inbound_at,
-            status: row.status,
-            assignee: row.assignee,
-          });
-        }
-        await repo.insertOutbox(tx, outbox);
-        announce = await events.queueAll(
-          tx,
-          hostedActor(number),
-          await agentEvents(
+          }
+          // Stored before: a redelivery after a crash. Its automations ran with it.
+          const fresh = await repo.insertMessages(tx, rows);
+          const touched = new Map<string, { row: ConversationRow; message: MessageRow }>();
+          for (const message of rows) {
+            if (!fresh.has(message.message_id)) continue;
+            const person = message.author;
+            const before = touched.get(person)?.row ?? conversations.get(person);
+            if (!before) continue;
+            const isNew = !existedBefore.has(person) && !touched.has(person);
+            const after: ConversationRow = {
+              ...before,
+              unread: before.unread + 1,
+              last_message_at: message.created_at,
+              last_inbound_at: message.created_at,
+              status: before.status === 'closed' ? 'open' : before.status,
+            };
+            const outcome = await automations.decide(tx, {
+              business,
+              number,
+              conversation: after,
+              isNew,
+              previousInboundAt: before.last_inbound_at,
+              message: { message_id: message.message_id, kind: message.kind, text: message.text },
+              fromBusiness: businessSenders.has(person),
+              blocked: blockers.has(person),
+              now,
+            });
+            outcome.replies.forEach((reply, i) => {
+              outbox.push({
+                client_id: `auto:${message.message_id}:${i}`,
+                phone_number_id: number.phone_number_id,
+                to_account: person,
+                author: `automation:${reply.kind}`,
+                payload: encode(reply.text),
+                created_at: now,
+              });
+            });
+            if (outcome.labels.length > 0)
+              await deps.labels?.applyLabels(tx, business.id, after.id, outcome.labels);
+            if (outcome.assignee !== undefined) after.assignee = outcome.assignee;
+            touched.set(person, { row: after, message });
+          }
+          for (const { row } of touched.values()) {
+            await repo.updateConversation(tx, row.id, {
+              unread: row.unread,
+              last_message_at: row.last_message_at,
+              last_inbound_at: row.last_inbound_at,
+              status: row.status,
+              assignee: row.assignee,
+            });
+          }
+          await repo.insertOutbox(tx, outbox);
+          announce = await events.queueAll(
             tx,
-            business.id,
-            [...touched.values()].map(({ row, message }) => ({
-              row,
-              extra: { message: presentMessage(message) },
-            })),
-          ),
-        );
-      });
+            hostedActor(number),
+            await agentEvents(
+              tx,
+              business.id,
+              [...touched.values()].map(({ row, message }) => ({
+                row,
+                extra: { message: presentMessage(message) },
+              })),
+            ),
+          );
+        }),
+      );
       events.announce(announce);
       return outbox;
     },

@@ -256,6 +256,15 @@ export function createDeliveryService(deps: DeliveryServiceDeps) {
         bus.publish(deviceChannel(device), { type: 'typing', frame } satisfies DeviceEvent);
     },
 
+    /**
+     * Runs a write transaction of another module between two delivery commits, so that with
+     * SQLite it never contends with the writer thread for the write lock. For hot paths only
+     * (the business inbox); `fn` must not wait for a send.
+     */
+    exclusive<T>(fn: () => Promise<T>): Promise<T> {
+      return batcher.enqueueJob(fn);
+    },
+
     /** Cumulative ack: every envelope of the device up to seq is delivered and may go. */
     ack(deviceId: string, seq: number): void {
       if ((pendingAcks.get(deviceId) ?? 0) < seq) pendingAcks.set(deviceId, seq);

@@ -7,6 +7,10 @@
  * - A send's promise resolves only after the transaction holding it has committed; a failed
  *   transaction rejects every send in it and nothing of it is visible.
  * - At most one flush runs at a time, so batches commit in the order they were taken.
+ * - Jobs (`enqueueJob`) run between commits, never during one: another writer of the same
+ *   SQLite file (the main thread's connection, when commits run in the writer thread) then
+ *   finds the write lock free instead of sleeping in SQLite's busy handler. A job must not
+ *   wait for a send of this batcher (it would wait for itself).
  * - The queue is bounded (`maxQueue` sends): beyond it `enqueueSend` refuses at once, so a flood
  *   cannot grow memory without limit. Acks are merged per device (cumulative), so they are
  *   bounded by the number of devices.
@@ -29,6 +33,7 @@ export interface WriteBatcherOptions<S, R> {
 export function createWriteBatcher<S, R>(options: WriteBatcherOptions<S, R>) {
   let sends: BatchSend<S, R>[] = [];
   let acks = new Map<string, number>();
+  let jobs: { run(): Promise<unknown>; resolve(v: unknown): void; reject(e: unknown): void }[] = [];
   let flushing: Promise<void> | undefined;
   let scheduled = false;
 
@@ -42,13 +47,25 @@ export function createWriteBatcher<S, R>(options: WriteBatcherOptions<S, R>) {
       scheduled = false;
       flushing = flushLoop().finally(() => {
         flushing = undefined;
-        if (sends.length > 0 || acks.size > 0) schedule();
+        if (sends.length > 0 || acks.size > 0 || jobs.length > 0) schedule();
       });
     });
   }
 
   async function flushLoop(): Promise<void> {
-    while (sends.length > 0 || acks.size > 0) {
+    while (sends.length > 0 || acks.size > 0 || jobs.length > 0) {
+      if (jobs.length > 0) {
+        const due = jobs;
+        jobs = [];
+        for (const job of due) {
+          try {
+            job.resolve(await job.run());
+          } catch (e: unknown) {
+            job.reject(e);
+          }
+        }
+        if (sends.length === 0 && acks.size === 0) continue;
+      }
       const batch = sends.length > options.maxBatch ? sends.splice(0, options.maxBatch) : sends;
       if (batch === sends) sends = [];
       const batchAcks = acks;
@@ -74,6 +91,15 @@ export function createWriteBatcher<S, R>(options: WriteBatcherOptions<S, R>) {
       return promise;
     },
 
+    /** Runs `run` between two commits (see the header); settles with its result. */
+    enqueueJob<T>(run: () => Promise<T>): Promise<T> {
+      const promise = new Promise<T>((resolve, reject) =>
+        jobs.push({ run, resolve: resolve as (v: unknown) => void, reject }),
+      );
+      schedule();
+      return promise;
+    },
+
     enqueueAck(deviceId: string, seq: number): void {
       if ((acks.get(deviceId) ?? 0) < seq) acks.set(deviceId, seq);
       schedule();
@@ -85,7 +111,7 @@ export function createWriteBatcher<S, R>(options: WriteBatcherOptions<S, R>) {
 
     /** Waits until everything queued so far has been committed (or failed). */
     async drain(): Promise<void> {
-      while (flushing || scheduled || sends.length > 0 || acks.size > 0) {
+      while (flushing || scheduled || sends.length > 0 || acks.size > 0 || jobs.length > 0) {
         if (flushing) await flushing;
         else await new Promise((r) => setImmediate(r));
       }
