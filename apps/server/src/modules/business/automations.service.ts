@@ -68,7 +68,7 @@ export interface AutomationsServiceDeps {
   repo: AutomationsRepo;
   business: Pick<BusinessService, 'requireAgent' | 'requireManager'>;
   businessRepo: { role(businessId: string, accountId: string, tx?: Executor): Promise<string | undefined> };
-  plans?: Pick<PlansService, 'check'>;
+  plans?: Pick<PlansService, 'check' | 'lock'>;
   clock: Clock;
   ids: Ids;
 }
@@ -257,6 +257,7 @@ export function createAutomationsService(deps: AutomationsServiceDeps) {
       }
       const rule = parsed.data;
       const view = await db.kysely.transaction().execute(async (tx) => {
+        await deps.plans?.lock(tx, businessId);
         const existing = await repo.rules(businessId, tx);
         await deps.plans?.check(tx, businessId, 'keyword_rules', existing.length + 1);
         await checkAction(tx, businessId, rule);

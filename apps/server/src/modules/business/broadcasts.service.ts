@@ -43,7 +43,7 @@ export interface BroadcastsServiceDeps {
   inboxRepo: Pick<InboxRepo, 'conversationOf' | 'insertConversation' | 'insertOutbox'>;
   inbox: Pick<InboxService, 'flush'>;
   business: Pick<BusinessService, 'requireAgent' | 'requireManager'>;
-  plans: Pick<PlansService, 'check'>;
+  plans: Pick<PlansService, 'check' | 'lock'>;
   clock: Clock;
   ids: Ids;
 }
@@ -165,6 +165,7 @@ export function createBroadcastsService(deps: BroadcastsServiceDeps) {
     ): Promise<BroadcastListView> {
       return db.kysely.transaction().execute(async (tx) => {
         await deps.business.requireManager(actor, businessId, tx);
+        await deps.plans.lock(tx, businessId);
         const list = await listIn(businessId, listId, tx);
         const current = new Set(await repo.memberIds(listId, tx));
         const added = (await resolvePeople(tx, members)).filter((p) => !current.has(p));

@@ -220,6 +220,17 @@ describeStorage('business accounts and the shared inbox', (storage: () => Storag
     expect(left.map((m) => m.text)).toEqual(['recent']);
   });
 
+  it('counts concurrent changes against a limit one after the other', async () => {
+    const { t, owner, created } = await setup(storage(), 'free');
+    await t.plans.set('free', { limits: { agents: 2 } });
+    const people = [await t.newPerson('A'), await t.newPerson('B'), await t.newPerson('C')];
+    const results = await Promise.allSettled(
+      people.map((p) => t.business.addAgent(owner.actor, created.business_id, p.phone, 'agent')),
+    );
+    expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+    expect(await t.business.listAgents(owner.actor, created.business_id)).toHaveLength(2);
+  });
+
   it('never lets an agent of one business near another business', async () => {
     const a = await setup(storage());
     const t = a.t;

@@ -44,7 +44,7 @@ export interface BusinessServiceDeps {
   clock: Clock;
   ids: Ids;
   /** The plan limits every change that counts against one is checked with. */
-  plans?: Pick<PlansService, 'check' | 'requireFeature' | 'requireExists'>;
+  plans?: Pick<PlansService, 'check' | 'lock' | 'requireFeature' | 'requireExists'>;
   /** Told when a number is created, so its hosted endpoint starts consuming at once. */
   onNumberCreated?: (number: NumberRow) => void;
   /** Throws unless the media is an image the account uploaded (the profile photo). */
@@ -302,6 +302,7 @@ export function createBusinessService(deps: BusinessServiceDeps) {
         if (await repo.role(businessId, person.id, tx)) {
           await repo.removeAgent(tx, businessId, person.id);
         } else {
+          await deps.plans?.lock(tx, businessId);
           await deps.plans?.check(tx, businessId, 'agents', (await repo.agents(businessId, tx)).length + 1);
         }
         await repo.insertAgent(tx, {

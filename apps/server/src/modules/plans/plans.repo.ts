@@ -13,6 +13,17 @@ export function createPlansRepo(db: Executor) {
     async find(id: string, tx: Executor = db): Promise<PlanRow | undefined> {
       return tx.selectFrom('plans').selectAll().where('id', '=', id).executeTakeFirst();
     },
+    /**
+     * Takes the business's row lock for the rest of the transaction, so two changes counting
+     * against the same limit (two agents added at once) are checked one after the other.
+     */
+    async lockBusiness(businessId: string, tx: Executor): Promise<void> {
+      await tx
+        .updateTable('businesses')
+        .set((eb) => ({ plan_id: eb.ref('plan_id') }))
+        .where('id', '=', businessId)
+        .execute();
+    },
     async ofBusiness(businessId: string, tx: Executor = db): Promise<PlanRow | undefined> {
       return tx
         .selectFrom('businesses')

@@ -59,6 +59,15 @@ export function createPlansService(deps: PlansServiceDeps) {
       return (await repo.all()).map(presentPlan);
     },
 
+    /**
+     * Takes the business's row lock for the rest of the transaction. Call it before counting
+     * what a limit counts: two concurrent changes (two agents added at once) are then counted
+     * one after the other on PostgreSQL, as SQLite's single writer already does.
+     */
+    async lock(tx: Executor, businessId: string): Promise<void> {
+      await repo.lockBusiness(businessId, tx);
+    },
+
     /** Refuses a change that would take `limit` to `wanted` beyond the business's plan. */
     async check(tx: Executor, businessId: string, limit: PlanLimit, wanted: number): Promise<void> {
       const plan = await planOf(tx, businessId);
