@@ -256,6 +256,7 @@ export async function startRoles(p: Platform, modules: Modules, roles: Role[]): 
           { name: 'expire-codes', run: () => modules.accounts.purgeExpiredCodes() },
           { name: 'unlink-idle-companions', run: () => modules.accounts.unlinkIdleCompanions() },
           { name: 'expire-media', run: () => modules.media.expire() },
+          { name: 'expire-link-opens', run: () => modules.links.expireOpens() },
           {
             name: 'expire-business-inbox',
             run: () => modules.business.expireInbox((id, before) => modules.inbox.deleteBefore(id, before)),

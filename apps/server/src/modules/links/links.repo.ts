@@ -73,6 +73,11 @@ export function createLinksRepo(db: Executor) {
       await tx.updateTable('short_links').set(patch).where('code', '=', code).execute();
     },
 
+    /** Forgets opens older than `before` (they can no longer credit a conversation). */
+    async deleteOpensBefore(before: number, tx: Executor = db): Promise<number> {
+      const result = await tx.deleteFrom('link_opens').where('opened_at', '<', before).executeTakeFirst();
+      return Number(result.numDeletedRows);
+    },
     async insertOpen(tx: Executor, row: Selectable<LinkOpensTable>): Promise<void> {
       await tx.insertInto('link_opens').values(row).execute();
     },

@@ -209,6 +209,26 @@ describeStorage('short links and QR codes', (storage: () => StorageContext) => {
     });
   });
 
+  it('forgets opens once they can no longer credit a conversation', async () => {
+    const { t, owner, businessId } = await setup(storage());
+    const link = await t.links.create(owner.actor, businessId, { text: 'Hi' });
+    const [old, fresh] = [await t.newPerson('Old'), await t.newPerson('Fresh')];
+    await t.links.open(old.actor, link.code, 'link');
+    t.clock.advance(LINK_ATTRIBUTION_MS + 1);
+    await t.links.open(fresh.actor, link.code, 'qr');
+    const opensOf = async (who: { account_id: string }) =>
+      (
+        await storage()
+          .db.kysely.selectFrom('link_opens')
+          .select('code')
+          .where('account_id', '=', who.account_id)
+          .execute()
+      ).length;
+    expect(await t.links.expireOpens()).toBeGreaterThanOrEqual(1);
+    expect([await opensOf(old), await opensOf(fresh)]).toEqual([0, 1]);
+    expect(await t.links.expireOpens()).toBe(0);
+  });
+
   it('never lets an agent of one business near another business’s links', async () => {
     const { t, owner, businessId } = await setup(storage());
     const link = await t.links.create(owner.actor, businessId, { text: 'mine', code: 'mine' });

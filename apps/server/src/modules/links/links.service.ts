@@ -129,6 +129,11 @@ export function createLinksService(deps: LinksServiceDeps) {
   };
 
   return {
+    /** Forgets link opens past the attribution window (the worker runs it). */
+    async expireOpens(): Promise<number> {
+      return repo.deleteOpensBefore(clock.now() - LINK_ATTRIBUTION_MS);
+    },
+
     async list(actor: DeviceActor, businessId: string): Promise<LinkView[]> {
       await deps.business.requireAgent(actor, businessId);
       const base = deps.publicUrl();
