@@ -28,6 +28,8 @@ export interface BroadcastInput {
   text: string;
   /** The business number to send from; its first number when absent. */
   phoneNumberId?: string;
+  /** Idempotency key: a retry with the same id answers with the broadcast already made. */
+  clientId?: string;
 }
 
 export function createBusinessStatsApi(http: Pick<Http, 'request'>) {
@@ -65,6 +67,7 @@ export function createBusinessStatsApi(http: Pick<Http, 'request'>) {
         http.request<BroadcastView>('POST', lists(businessId, listId, '/messages'), {
           text: input.text,
           ...(input.phoneNumberId === undefined ? {} : { phone_number_id: input.phoneNumberId }),
+          ...(input.clientId === undefined ? {} : { client_id: input.clientId }),
         }),
       /** The list's broadcasts, newest first. */
       history: async (businessId: string, listId: string): Promise<BroadcastView[]> =>

@@ -409,6 +409,8 @@ export interface BroadcastsTable {
   recipients: number;
   /** JSON: [{ account_id, reason }] of members the broadcast was not sent to. */
   skipped: string;
+  /** The client's idempotency key for the send (unique per list), when it gave one. */
+  client_key: string | null;
 }
 
 export interface LabelsTable {

@@ -138,6 +138,14 @@ export function createBroadcastsRepo(db: Executor) {
     async insertBroadcast(tx: Executor, row: BroadcastRow): Promise<void> {
       await tx.insertInto('broadcasts').values(row).execute();
     },
+    async broadcastByKey(listId: string, key: string, tx: Executor = db): Promise<BroadcastRow | undefined> {
+      return tx
+        .selectFrom('broadcasts')
+        .selectAll()
+        .where('list_id', '=', listId)
+        .where('client_key', '=', key)
+        .executeTakeFirst();
+    },
     async broadcasts(listId: string, limit: number, tx: Executor = db): Promise<BroadcastRow[]> {
       return tx
         .selectFrom('broadcasts')

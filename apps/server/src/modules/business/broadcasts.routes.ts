@@ -164,6 +164,13 @@ export async function broadcastsRoutes(app: FastifyInstance, deps: BroadcastsRou
           .object({
             text: z.string().min(1).max(4096),
             phone_number_id: z.string().min(1).max(32).optional(),
+            client_id: z
+              .string()
+              .min(1)
+              .max(64)
+              .regex(/^[A-Za-z0-9._:-]+$/)
+              .optional()
+              .describe('idempotency key: a retry with the same id answers with the same broadcast'),
           })
           .strict(),
         response: { 201: broadcastView, ...errors },
@@ -178,6 +185,7 @@ export async function broadcastsRoutes(app: FastifyInstance, deps: BroadcastsRou
           {
             text: request.body.text,
             phoneNumberId: request.body.phone_number_id,
+            clientKey: request.body.client_id,
           },
         ),
       ),

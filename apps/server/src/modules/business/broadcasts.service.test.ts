@@ -212,6 +212,30 @@ describeStorage('broadcast lists', (storage: () => StorageContext) => {
     expect(stats.totals).toMatchObject({ sent: 2, chats_started: { broadcast: 1 } });
   });
 
+  it('answers a retried send with the broadcast it already made', async () => {
+    const s = await setup(storage());
+    const { t, owner, businessId, number } = s;
+    const contact = await s.contact('Contact');
+    const list = await t.broadcasts.create(owner.actor, businessId, {
+      name: 'News',
+      members: [contact.phone],
+    });
+    const first = await t.broadcasts.send(owner.actor, businessId, list.list_id, {
+      text: 'Once',
+      clientKey: 'k-1',
+    });
+    const retry = await t.broadcasts.send(owner.actor, businessId, list.list_id, {
+      text: 'Once',
+      clientKey: 'k-1',
+    });
+    expect(retry.broadcast_id).toBe(first.broadcast_id);
+    expect(await received(t, contact, number.account_id)).toEqual(['Once']);
+    expect(await t.broadcasts.history(owner.actor, businessId, list.list_id)).toHaveLength(1);
+    // Another key is another broadcast.
+    await t.broadcasts.send(owner.actor, businessId, list.list_id, { text: 'Twice', clientKey: 'k-2' });
+    expect(await received(t, contact, number.account_id)).toEqual(['Once', 'Twice']);
+  });
+
   it('never sends twice or loses one when the server crashes around the flush', async () => {
     const s = await setup(storage());
     const { t, owner, businessId, number } = s;

@@ -28,7 +28,7 @@ import type { DeviceActor } from '../accounts/index.js';
 import { normalizePhone } from '../accounts/index.js';
 import type { PlansService } from '../plans/index.js';
 import { presentBroadcast, presentList, presentListSummary } from './broadcasts.present.js';
-import type { BroadcastListRow, BroadcastsRepo } from './broadcasts.repo.js';
+import type { BroadcastListRow, BroadcastRow, BroadcastsRepo } from './broadcasts.repo.js';
 import type { BusinessRepo } from './business.repo.js';
 import type { BusinessService } from './business.service.js';
 import type { InboxRepo, OutboxRow } from './inbox.repo.js';
@@ -210,7 +210,7 @@ export function createBroadcastsService(deps: BroadcastsServiceDeps) {
       actor: DeviceActor,
       businessId: string,
       listId: string,
-      input: { text: string; phoneNumberId?: string | undefined },
+      input: { text: string; phoneNumberId?: string | undefined; clientKey?: string | undefined },
     ): Promise<BroadcastView> {
       const text = input.text.trim();
       if (!text) {
@@ -222,9 +222,15 @@ export function createBroadcastsService(deps: BroadcastsServiceDeps) {
       const prefix = clientIdPrefix(broadcastId);
       const now = clock.now();
       const rows: OutboxRow[] = [];
+      let repeated: BroadcastRow | undefined;
       const broadcast = await db.kysely.transaction().execute(async (tx) => {
         await deps.business.requireManager(actor, businessId, tx);
         await listIn(businessId, listId, tx);
+        // A retry of a send whose answer was lost: answer with the broadcast it made.
+        if (input.clientKey !== undefined) {
+          repeated = await repo.broadcastByKey(listId, input.clientKey, tx);
+          if (repeated) return repeated;
+        }
         const numbers = await deps.businessRepo.numbers(businessId, tx);
         const number =
           input.phoneNumberId === undefined
@@ -295,10 +301,12 @@ export function createBroadcastsService(deps: BroadcastsServiceDeps) {
           created_at: now,
           recipients: rows.length,
           skipped: JSON.stringify(skipped),
+          client_key: input.clientKey ?? null,
         };
         await repo.insertBroadcast(tx, row);
         return row;
       });
+      if (repeated) return presentBroadcast(repeated, await repo.pending(clientIdPrefix(repeated.id)));
       const sent = rows.length > 0 ? await deps.inbox.flush(rows) : new Map<string, string>();
       return presentBroadcast(broadcast, rows.length - sent.size);
     },
