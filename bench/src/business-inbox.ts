@@ -28,6 +28,8 @@ export interface BusinessInboxOptions {
   inFlight: number;
   rules: number;
   latencySeconds: number;
+  /** Rate of phase 2 (default: half the measured peak). */
+  latencyRate?: number;
   dataDir: string;
 }
 
@@ -96,7 +98,7 @@ export async function runBusinessInbox(o: BusinessInboxOptions) {
     process.stderr.write(`phase 1: ${Math.round(peak)} inbound/s handled\n`);
 
     phase.name = 'latency';
-    const rate = peak / 2;
+    const rate = o.latencyRate ?? peak / 2;
     const total = Math.max(1, Math.round(rate * o.latencySeconds));
     process.stderr.write(`phase 2: ${Math.round(rate)}/s for ${o.latencySeconds} s…\n`);
     const start = performance.now();

@@ -67,6 +67,7 @@ async function run() {
           inFlight: Number(values['in-flight'] ?? 4),
           rules: Number(values.rules),
           latencySeconds: Number(values['latency-seconds']),
+          ...(values['latency-rate'] ? { latencyRate: Number(values['latency-rate']) } : {}),
           dataDir,
         })),
         targets:

@@ -11,7 +11,12 @@
  */
 import type { Bus } from '../../platform/bus.js';
 import type { Logger } from '../../platform/logger.js';
-import { type DeliveryService, type DeviceEvent, deviceChannel } from '../delivery/index.js';
+import {
+  type DeliveryService,
+  type DeviceEvent,
+  deviceChannel,
+  type EnvelopeRow,
+} from '../delivery/index.js';
 import type { BusinessRepo, NumberRow } from './business.repo.js';
 import type { InboxService } from './inbox.service.js';
 
@@ -20,6 +25,8 @@ const PAGE = 512;
 interface Pump {
   number: NumberRow;
   lastSeq: number;
+  /** Envelopes announced on the bus, not yet taken in (a page without a read when contiguous). */
+  live: EnvelopeRow[];
   running: Promise<void> | undefined;
   again: boolean;
   unsubscribe: () => void;
@@ -27,7 +34,7 @@ interface Pump {
 
 export interface HostedEndpointDeps {
   businessRepo: Pick<BusinessRepo, 'allNumbers'>;
-  inbox: Pick<InboxService, 'ingest' | 'flush' | 'flushPending'>;
+  inbox: Pick<InboxService, 'ingest' | 'flushPending'>;
   delivery: Pick<DeliveryService, 'readQueue' | 'ack'>;
   bus: Pick<Bus, 'subscribe'>;
   logger: Logger;
@@ -47,20 +54,37 @@ export function createHostedEndpoint(deps: HostedEndpointDeps) {
     void p.finally(() => flushes.delete(p));
   }
 
+  /**
+   * The announced envelopes that follow lastSeq without a gap. Taking them without a read lets
+   * the page's transaction be queued in the same turn as the commit that announced them.
+   */
+  function livePage(pump: Pump): EnvelopeRow[] {
+    pump.live = pump.live.filter((e) => e.seq > pump.lastSeq);
+    pump.live.sort((a, b) => a.seq - b.seq);
+    const page: EnvelopeRow[] = [];
+    for (const e of pump.live) {
+      if (e.seq !== pump.lastSeq + page.length + 1 || page.length >= PAGE) break;
+      page.push(e);
+    }
+    return page;
+  }
+
   async function drainOnce(pump: Pump): Promise<void> {
     for (;;) {
-      const rows = await delivery.readQueue(pump.number.device_id, pump.lastSeq, PAGE);
+      const live = livePage(pump);
+      // A gap (an event missed, or a backlog from before this process) is read from storage,
+      // which stays the truth; the live copy is only a shortcut.
+      const rows =
+        live.length > 0 ? live : await delivery.readQueue(pump.number.device_id, pump.lastSeq, PAGE);
       if (rows.length === 0 || stopped) return;
-      const outbox = await inbox.ingest(pump.number, rows);
+      const { sending } = await inbox.ingest(pump.number, rows);
       const last = rows[rows.length - 1]?.seq ?? pump.lastSeq;
       delivery.ack(pump.number.device_id, last);
       pump.lastSeq = last;
-      if (outbox.length > 0) {
-        track(
-          inbox.flush(outbox).catch((e: unknown) => logger.error({ err: e }, 'business outbox flush failed')),
-        );
+      if (sending) {
+        track(sending.catch((e: unknown) => logger.error({ err: e }, 'business outbox flush failed')));
       }
-      if (rows.length < PAGE) return;
+      if (live.length === 0 && rows.length < PAGE) return;
     }
   }
 
@@ -92,9 +116,20 @@ export function createHostedEndpoint(deps: HostedEndpointDeps) {
     /** Consumes a number's queue (from start; and at once for a number added while running). */
     attach(number: NumberRow): void {
       if (stopped || pumps.has(number.device_id)) return;
-      const pump: Pump = { number, lastSeq: 0, running: undefined, again: false, unsubscribe: () => {} };
+      const pump: Pump = {
+        number,
+        lastSeq: 0,
+        live: [],
+        running: undefined,
+        again: false,
+        unsubscribe: () => {},
+      };
       pump.unsubscribe = deps.bus.subscribe(deviceChannel(number.device_id), (event) => {
-        if ((event as DeviceEvent).type === 'envelope') kick(pump);
+        const e = event as DeviceEvent;
+        if (e.type !== 'envelope') return;
+        // Bounded: beyond it the pump reads from storage like after a gap.
+        if (pump.live.length < 4 * PAGE) pump.live.push(e.envelope);
+        kick(pump);
       });
       pumps.set(number.device_id, pump);
       kick(pump);

@@ -191,8 +191,9 @@ export function createInboxService(deps: InboxServiceDeps) {
    * Sends outbox rows, records them in their conversations and deletes them; returns the
    * message id of each row sent (by client id).
    */
-  async function flush(rows: OutboxRow[]): Promise<Map<string, string>> {
-    const numbers = new Map<string, NumberRow | undefined>();
+  async function flush(rows: OutboxRow[], known?: NumberRow): Promise<Map<string, string>> {
+    // With the number known, every send is queued before the first await (see ingest).
+    const numbers = new Map<string, NumberRow | undefined>(known ? [[known.phone_number_id, known]] : []);
     const sent: { row: OutboxRow; messageId: string; sentAt: number }[] = [];
     await Promise.all(
       rows.map(async (row) => {
@@ -290,12 +291,16 @@ export function createInboxService(deps: InboxServiceDeps) {
      * Takes a page of a business number's queue into the inbox (see the header). Returns the
      * outbox rows written, for the caller to flush once the transaction committed.
      */
-    async ingest(number: NumberRow, envelopes: EnvelopeRow[]): Promise<OutboxRow[]> {
+    async ingest(
+      number: NumberRow,
+      envelopes: EnvelopeRow[],
+    ): Promise<{ outbox: OutboxRow[]; sending: Promise<Map<string, string>> | undefined }> {
       const now = clock.now();
       const outbox: OutboxRow[] = [];
       let announce: EnvelopeRow[] = [];
-      await deps.delivery.exclusive(() =>
-        db.kysely.transaction().execute(async (tx) => {
+      let sending: Promise<Map<string, string>> | undefined;
+      await deps.delivery.exclusive(async () => {
+        await db.kysely.transaction().execute(async (tx) => {
           const business = await businessRepo.find(number.business_id, tx);
           if (!business) return;
           // Receipts from people for the business's messages (statistics: delivered, read).
@@ -436,10 +441,13 @@ export function createInboxService(deps: InboxServiceDeps) {
               })),
             ),
           );
-        }),
-      );
+        });
+        // Still between two delivery commits: the replies are queued now and ride the very next
+        // commit, instead of waiting for one more turn of the write loop.
+        if (outbox.length > 0) sending = flush(outbox, number);
+      });
       events.announce(announce);
-      return outbox;
+      return { outbox, sending };
     },
 
     flush,
