@@ -70,6 +70,24 @@ describeStorage('business accounts and the shared inbox', (storage: () => Storag
     expect(conv?.phone_number_id).toBe(view.numbers[1]?.phone_number_id);
   });
 
+  it('takes in the messages of a number another process created, at the next sweep', async () => {
+    const { t, owner, created } = await setup(storage());
+    await t.hostedEndpoint.start();
+    // As \`parley business create\` does from its own process: rows this process never heard of.
+    const other = createTestContext(storage());
+    const phone = newPhone();
+    const made = await other.business.create({ name: 'Elsewhere', phone, owner: owner.phone });
+    const person = await t.newPerson('P');
+    await t.delivery.send(person.actor, { clientId: 's1', to: phone, payload: b64('anyone there?') });
+    await t.hostedEndpoint.idle();
+    expect(await t.inbox.list(owner.actor, made.business_id, {})).toEqual([]);
+    await t.hostedEndpoint.sweep();
+    await t.hostedEndpoint.idle();
+    const [conv] = await t.inbox.list(owner.actor, made.business_id, {});
+    expect(conv?.person.account_id).toBe(person.account_id);
+    expect(created.business_id).not.toBe(made.business_id);
+  });
+
   it('shows people a hosted business profile with its verified mark', async () => {
     const { t, owner, created, number } = await setup(storage());
     const person = await t.newPerson('P');

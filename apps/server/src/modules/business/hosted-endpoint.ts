@@ -137,20 +137,24 @@ export function createHostedEndpoint(deps: HostedEndpointDeps) {
 
     async start(): Promise<void> {
       started = true;
+      await this.sweep();
+      sweep = setInterval(() => {
+        this.sweep().catch((e: unknown) => logger.error({ err: e }, 'hosted endpoint sweep failed'));
+      }, deps.sweepMs ?? 5000);
+      sweep.unref();
+    },
+
+    /**
+     * Attaches numbers created since (another process, such as `parley business create`, may
+     * have made them), drains every queue, and retries outbox rows whose send failed.
+     */
+    async sweep(): Promise<void> {
+      if (!started || stopped) return;
       for (const number of await deps.businessRepo.allNumbers()) this.attach(number);
       for (const pump of pumps.values()) kick(pump);
       track(
         inbox.flushPending().catch((e: unknown) => logger.error({ err: e }, 'business outbox flush failed')),
       );
-      sweep = setInterval(() => {
-        for (const pump of pumps.values()) kick(pump);
-        track(
-          inbox
-            .flushPending()
-            .catch((e: unknown) => logger.error({ err: e }, 'business outbox flush failed')),
-        );
-      }, deps.sweepMs ?? 5000);
-      sweep.unref();
     },
 
     /** Stops reading; waits for the pages and replies in flight. */
