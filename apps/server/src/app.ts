@@ -10,6 +10,7 @@ import { createHttpServer } from './http/server.js';
 import { createAccountsModule } from './modules/accounts/index.js';
 import { createBusinessModule } from './modules/business/index.js';
 import { createChatsModule } from './modules/chats/index.js';
+import { createCloudApiService } from './modules/cloud-api/index.js';
 import { createContactsModule } from './modules/contacts/index.js';
 import {
   createDeliveryModule,
@@ -205,9 +206,16 @@ export function createModules(p: Platform) {
     logger: p.logger,
     requireOwnImage: (accountId, mediaId) => media.service.requireOwnImage(accountId, mediaId),
   });
+  const cloudApi = createCloudApiService({
+    businessRepo: business.repo,
+    inbox: business.inbox,
+    receipts: receipts.service,
+    ids: p.ids,
+  });
   return {
     accounts: accounts.service,
     delivery: delivery.service,
+    cloudApi,
     business: business.service,
     inbox: business.inbox,
     automations: business.automations,
@@ -297,6 +305,7 @@ export async function startRoles(p: Platform, modules: Modules, roles: Role[]): 
     media: modules.media,
     chats: modules.chats,
     business: modules.business,
+    cloudApi: modules.cloudApi,
     inbox: modules.inbox,
     automations: modules.automations,
     stats: modules.stats,

@@ -33,6 +33,7 @@ import {
   statsRoutes,
 } from '../modules/business/index.js';
 import { type ChatsService, chatsRoutes } from '../modules/chats/index.js';
+import { type CloudApiService, cloudApiRoutes } from '../modules/cloud-api/index.js';
 import { type ContactsService, contactsRoutes } from '../modules/contacts/index.js';
 import { type DisappearingService, disappearingRoutes } from '../modules/disappearing/index.js';
 import { type GroupsService, groupsRoutes } from '../modules/groups/index.js';
@@ -53,6 +54,7 @@ export interface HttpServerDeps {
   receipts: ReceiptsService;
   disappearing: DisappearingService;
   business: BusinessService;
+  cloudApi: CloudApiService;
   automations: AutomationsService;
   plans: PlansService;
   inbox: InboxService;
@@ -180,6 +182,7 @@ export async function createHttpServer(deps: HttpServerDeps): Promise<FastifyIns
     await app.register(disappearingRoutes, { disappearing: deps.disappearing, authenticate });
     await app.register(businessRoutes, { business: deps.business, inbox: deps.inbox, authenticate });
     await app.register(plansRoutes, { plans: deps.plans, authenticate });
+    await app.register(cloudApiRoutes, { cloudApi: deps.cloudApi });
     await app.register(automationsRoutes, { automations: deps.automations, authenticate });
     await app.register(statsRoutes, { stats: deps.stats, authenticate });
     await app.register(broadcastsRoutes, { broadcasts: deps.broadcasts, authenticate });

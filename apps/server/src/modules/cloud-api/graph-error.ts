@@ -1,0 +1,61 @@
+/**
+ * Errors of the Business Messaging API in the Graph envelope the Cloud API uses:
+ * `{"error":{"message":"(#code) title","type","code","error_subcode"?,"error_data"?,"fbtrace_id"}}`
+ * with the HTTP statuses Meta documents (docs/cloud-api.md lists them). Client libraries build
+ * their handling on `code` (and `error_data.details`), so the codes are the contract.
+ */
+export class GraphError extends Error {
+  constructor(
+    readonly code: number,
+    message: string,
+    readonly status: number,
+    readonly extra: { type?: string; subcode?: number; details?: string } = {},
+  ) {
+    super(message);
+    this.name = 'GraphError';
+  }
+}
+
+export const graphErrors = {
+  missingToken: () => new GraphError(104, 'An access token is required to request this resource', 401),
+  invalidToken: () => new GraphError(190, 'Invalid OAuth access token', 401),
+  /** An id the token cannot see answers as Graph does for any unknown object. */
+  unknownObject: (id: string) =>
+    new GraphError(
+      100,
+      `Unsupported post request. Object with ID '${id}' does not exist, cannot be loaded due to missing permissions, or does not support this operation`,
+      400,
+      { subcode: 33 },
+    ),
+  invalidParameter: (details: string) => new GraphError(100, '(#100) Invalid parameter', 400, { details }),
+  missingParameter: (details: string) =>
+    new GraphError(131008, '(#131008) Required parameter is missing', 400, { details }),
+  badValue: (details: string) =>
+    new GraphError(131009, '(#131009) Parameter value is not valid', 400, { details }),
+  unsupportedType: (details: string) =>
+    new GraphError(131051, '(#131051) Unsupported message type', 400, { details }),
+  undeliverable: (details: string) =>
+    new GraphError(131026, '(#131026) Message undeliverable', 400, { details }),
+  recipientIsSender: () =>
+    new GraphError(131021, '(#131021) Recipient cannot be sender', 400, {
+      details: 'The recipient is this phone number itself.',
+    }),
+  unavailable: (details: string) =>
+    new GraphError(2, '(#2) Service temporarily unavailable', 503, { details }),
+  unknown: () => new GraphError(131000, '(#131000) Something went wrong', 500),
+};
+
+export function graphBody(error: GraphError, fbtraceId: string) {
+  return {
+    error: {
+      message: error.message,
+      type: error.extra.type ?? 'OAuthException',
+      code: error.code,
+      ...(error.extra.details === undefined
+        ? {}
+        : { error_data: { messaging_product: 'whatsapp', details: error.extra.details } }),
+      ...(error.extra.subcode === undefined ? {} : { error_subcode: error.extra.subcode }),
+      fbtrace_id: fbtraceId,
+    },
+  };
+}

@@ -1,0 +1,118 @@
+/**
+ * The Business Messaging API over real HTTP, as an unmodified Cloud API client calls it:
+ * Graph paths, bearer tokens, the exact success shape and the Graph error envelope.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { toWamid } from '../../src/modules/cloud-api/index.js';
+import { newPhone } from '../harness/builders.js';
+import { createSdkPool } from '../harness/sdk.js';
+import { startTestServer, type TestServer } from '../harness/server.js';
+import { until } from '../harness/wait.js';
+
+describe('the Business Messaging API', () => {
+  let server: TestServer;
+  const sdk = createSdkPool(() => server.url);
+  beforeAll(async () => {
+    server = await startTestServer();
+  });
+  afterAll(async () => {
+    await sdk.closeAll();
+    await server?.close();
+  });
+
+  const post = async (path: string, body: unknown, token?: string) => {
+    const res = await fetch(`${server.url}${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+      body: typeof body === 'string' ? body : JSON.stringify(body),
+    });
+    return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+  };
+
+  it('sends a text to a person, who receives it from the business number, and marks theirs read', async () => {
+    const bizPhone = newPhone();
+    const biz = await server.modules.business.create({ name: 'Acme', phone: bizPhone });
+    const p = await server.newPerson('Pat');
+    const person = await sdk.connect(p.token, { synced: true });
+    const to = p.phone.slice(1); // Cloud API clients send digits without '+'
+
+    const sent = await post(
+      `/v23.0/${biz.phone_number_id}/messages`,
+      {
+        messaging_product: 'whatsapp',
+        recipient_type: 'individual',
+        to,
+        type: 'text',
+        text: { body: 'Your order shipped', preview_url: false },
+      },
+      biz.access_token,
+    );
+    expect(sent.status).toBe(200);
+    expect(sent.body).toEqual({
+      messaging_product: 'whatsapp',
+      contacts: [{ input: to, wa_id: to }],
+      messages: [{ id: expect.stringMatching(/^wamid\.[A-Za-z0-9_-]+$/), message_status: 'accepted' }],
+    });
+    await until(() => person.inbox.some((m) => m.text === 'Your order shipped'));
+    const got = person.inbox.find((m) => m.text === 'Your order shipped');
+    expect(got?.from).toBe(bizPhone);
+    expect(toWamid(got?.messageId ?? '')).toBe((sent.body.messages as { id: string }[])[0]?.id);
+
+    // The person answers; the business marks the answer read, and the person is told.
+    const answer = await person.client.sendText(bizPhone, 'Thanks!');
+    const read = await post(
+      `/v21.0/${biz.phone_number_id}/messages`,
+      { messaging_product: 'whatsapp', status: 'read', message_id: toWamid(answer.messageId) },
+      biz.access_token,
+    );
+    expect(read).toEqual({ status: 200, body: { success: true } });
+    await until(() => person.inbox.some((m) => m.event?.type === 'receipt' && m.event.receipt === 'read'));
+  });
+
+  it('answers bad requests in the Graph error envelope with Meta’s codes and statuses', async () => {
+    const biz = await server.modules.business.create({ name: 'Acme', phone: newPhone() });
+    const other = await server.modules.business.create({ name: 'Other', phone: newPhone() });
+    const p = await server.newPerson('Pat');
+    const to = p.phone.slice(1);
+    const text = (body: string) => ({ messaging_product: 'whatsapp', to, type: 'text', text: { body } });
+    const path = `/v23.0/${biz.phone_number_id}/messages`;
+
+    const cases: [string, unknown, string | undefined, number, number, number?][] = [
+      [path, text('x'), undefined, 401, 104],
+      [path, text('x'), 'pbt_not-a-token', 401, 190],
+      [`/v23.0/${other.phone_number_id}/messages`, text('x'), biz.access_token, 400, 100, 33],
+      [path, { ...text('x'), messaging_product: 'sms' }, biz.access_token, 400, 100],
+      [
+        path,
+        { messaging_product: 'whatsapp', type: 'text', text: { body: 'x' } },
+        biz.access_token,
+        400,
+        131008,
+      ],
+      [path, { messaging_product: 'whatsapp', to, type: 'text', text: {} }, biz.access_token, 400, 131008],
+      [
+        path,
+        { messaging_product: 'whatsapp', to, type: 'image', image: { id: '1' } },
+        biz.access_token,
+        400,
+        131051,
+      ],
+      [path, { ...text('x'), to: '15559990000' }, biz.access_token, 400, 131026],
+      [path, text('x'.repeat(4097)), biz.access_token, 400, 131009],
+      [path, '{"messaging_product":', biz.access_token, 400, 100],
+      [`/v12.0/${biz.phone_number_id}/messages`, text('x'), biz.access_token, 400, 100],
+    ];
+    for (const [url, body, token, status, code, subcode] of cases) {
+      const res = await post(url, body, token);
+      expect(res.status, `${url} ${JSON.stringify(body).slice(0, 60)}`).toBe(status);
+      const error = res.body.error as Record<string, unknown>;
+      expect(error).toMatchObject({ code, type: 'OAuthException', fbtrace_id: expect.any(String) });
+      expect(typeof error.message).toBe('string');
+      if (subcode !== undefined) expect(error.error_subcode).toBe(subcode);
+    }
+    // Nothing reached the person, and Parley's own API is untouched by the Graph paths.
+    const parley = await post('/api/v1/messages', {});
+    expect(parley.status).toBe(404);
+    expect(parley.body).toMatchObject({ error: { code: 'ROUTE_NOT_FOUND' } });
+  });
+});
