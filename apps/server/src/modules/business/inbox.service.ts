@@ -149,16 +149,9 @@ export function createInboxService(deps: InboxServiceDeps) {
     extra: Record<string, unknown>,
   ): Promise<QueuedEvent> {
     const row = await repo.findConversation(conversationId, tx);
-    return {
-      chatId: businessId,
-      devices: await businessRepo.agentDevices(businessId, tx),
-      event: {
-        type: 'business.conversation',
-        business_id: businessId,
-        conversation: row ? await viewOf(tx, row) : null,
-        ...extra,
-      },
-    };
+    const [event] = row ? await agentEvents(tx, businessId, [{ row, extra }]) : [];
+    // No agent device (or no such conversation): an event for nobody, which queues nothing.
+    return event ?? { chatId: businessId, devices: [], event: {} };
   }
 
   /** One live event per changed conversation, to every agent device (devices read once). */
@@ -254,10 +247,11 @@ export function createInboxService(deps: InboxServiceDeps) {
             });
           }
           const fresh = await repo.insertMessages(tx, rows);
+          const byId = new Map([...conversations.values()].map((c) => [c.id, c]));
           const touched = new Map<string, { row: ConversationRow; extra: Record<string, unknown> }>();
           for (const message of rows) {
             if (!fresh.has(message.message_id)) continue;
-            const conversation = [...conversations.values()].find((c) => c.id === message.conversation_id);
+            const conversation = byId.get(message.conversation_id);
             if (!conversation) continue;
             const row = {
               ...(touched.get(conversation.id)?.row ?? conversation),
