@@ -220,6 +220,23 @@ describeStorage('business accounts and the shared inbox', (storage: () => Storag
     expect((await t.business.get(owner.actor, created.business_id)).verified).toBe(true);
   });
 
+  it('drops an outbox row that can never be sent instead of retrying it forever', async () => {
+    const { t, number } = await setup(storage());
+    await storage()
+      .db.kysely.insertInto('business_outbox')
+      .values({
+        client_id: 'auto:gone:0',
+        phone_number_id: number.phone_number_id,
+        to_account: 'acc_GONE',
+        author: 'automation:greeting',
+        payload: b64('hello?'),
+        created_at: t.clock.now(),
+      })
+      .execute();
+    expect(await t.inbox.flushPending()).toBe(1);
+    expect(await t.inbox.flushPending()).toBe(0);
+  });
+
   it('keeps inbox history for the retention the business chose, then deletes it', async () => {
     const { t, owner, created, phone } = await setup(storage());
     await t.hostedEndpoint.start();

@@ -11,14 +11,15 @@
  * it), then recorded in the conversation and deleted. A crash at any point leaves the row,
  * and the next flush sends it again without sending it twice.
  */
-import type {
-  BusinessMessageView,
-  ConversationStatus,
-  ConversationView,
-  EntryPoint,
-  NoteView,
+import {
+  type BusinessMessageView,
+  type ConversationStatus,
+  type ConversationView,
+  type EntryPoint,
+  ERROR_CODES,
+  type NoteView,
 } from '@parley/protocol';
-import { AppError } from '../../errors.js';
+import { AppError, isAppError } from '../../errors.js';
 import type { Clock } from '../../platform/clock.js';
 import type { Db, Executor } from '../../platform/db.js';
 import type { Ids } from '../../platform/ids.js';
@@ -188,6 +189,7 @@ export function createInboxService(deps: InboxServiceDeps) {
     // With the number known, every send is queued before the first await (see ingest).
     const numbers = new Map<string, NumberRow | undefined>(known ? [[known.phone_number_id, known]] : []);
     const sent: { row: OutboxRow; messageId: string; sentAt: number }[] = [];
+    const hopeless: string[] = [];
     await Promise.all(
       rows.map(async (row) => {
         let number = numbers.get(row.phone_number_id);
@@ -204,11 +206,21 @@ export function createInboxService(deps: InboxServiceDeps) {
           });
           sent.push({ row, messageId: result.message_id, sentAt: result.sent_at });
         } catch (e: unknown) {
-          // The row stays; the next flush tries again with the same client id.
-          logger.warn({ err: e, client_id: row.client_id }, 'business outbox send failed');
+          if (isAppError(e) && !ERROR_CODES[e.code].retryable) {
+            // It can never go (the person's account is gone, say): drop it, or every sweep
+            // would try it again.
+            logger.warn({ err: e, client_id: row.client_id }, 'business outbox row dropped');
+            hopeless.push(row.client_id);
+          } else {
+            // The row stays; the next flush tries again with the same client id.
+            logger.warn({ err: e, client_id: row.client_id }, 'business outbox send failed');
+          }
         }
       }),
     );
+    if (hopeless.length > 0) {
+      await db.kysely.transaction().execute((tx) => repo.deleteOutbox(tx, hopeless));
+    }
     if (sent.length === 0) return new Map();
     let announce: EnvelopeRow[] = [];
     await deps.delivery.exclusive(() =>
