@@ -69,6 +69,68 @@ describe('the Business Messaging API', () => {
     await until(() => person.inbox.some((m) => m.event?.type === 'receipt' && m.event.receipt === 'read'));
   });
 
+  it('shows the business’s phone numbers, its account and its profile, and nobody else’s', async () => {
+    const get = async (path: string, token?: string) => {
+      const res = await fetch(`${server.url}${path}`, {
+        headers: token ? { authorization: `Bearer ${token}` } : {},
+      });
+      return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+    };
+    const phone = newPhone();
+    const biz = await server.modules.business.create({ name: 'Acme Anvils', phone });
+    const other = await server.modules.business.create({ name: 'Other', phone: newPhone() });
+    await server.modules.business.setPlan(biz.business_id, 'premium');
+    await server.modules.business.setVerified(biz.business_id, true);
+
+    const number = await get(`/v23.0/${biz.phone_number_id}`, biz.access_token);
+    expect(number).toMatchObject({
+      status: 200,
+      body: {
+        id: biz.phone_number_id,
+        verified_name: 'Acme Anvils',
+        quality_rating: 'GREEN',
+        code_verification_status: 'VERIFIED',
+        is_official_business_account: true,
+      },
+    });
+    expect(String(number.body.display_phone_number).replace(/\D/g, '')).toBe(phone.slice(1));
+    expect(await get(`/v23.0/${biz.waba_id}`, biz.access_token)).toEqual({
+      status: 200,
+      body: { id: biz.waba_id, name: 'Acme Anvils' },
+    });
+    const list = await get(`/v23.0/${biz.waba_id}/phone_numbers`, biz.access_token);
+    expect((list.body.data as { id: string }[]).map((n) => n.id)).toEqual([biz.phone_number_id]);
+    const profile = await get(`/v23.0/${biz.phone_number_id}/whatsapp_business_profile`, biz.access_token);
+    expect(profile.body).toEqual({
+      data: [
+        {
+          messaging_product: 'whatsapp',
+          about: '',
+          address: '',
+          description: '',
+          email: '',
+          websites: [],
+          vertical: 'UNDEFINED',
+        },
+      ],
+    });
+
+    for (const path of [
+      `/v23.0/${other.phone_number_id}`,
+      `/v23.0/${other.waba_id}`,
+      `/v23.0/${other.waba_id}/phone_numbers`,
+      `/v23.0/${other.phone_number_id}/whatsapp_business_profile`,
+    ]) {
+      const res = await get(path, biz.access_token);
+      expect(res.status, path).toBe(400);
+      expect(res.body.error).toMatchObject({ code: 100, error_subcode: 33 });
+    }
+    expect((await get(`/v23.0/${biz.phone_number_id}`)).body.error).toMatchObject({ code: 104 });
+    // Parley's own paths keep their answers.
+    expect(await get('/api/v1')).toMatchObject({ status: 404, body: { error: { code: 'ROUTE_NOT_FOUND' } } });
+    expect((await get('/api/docs/json')).status).toBe(200);
+  });
+
   it('answers bad requests in the Graph error envelope with Meta’s codes and statuses', async () => {
     const biz = await server.modules.business.create({ name: 'Acme', phone: newPhone() });
     const other = await server.modules.business.create({ name: 'Other', phone: newPhone() });

@@ -10,7 +10,7 @@ export {
   type DeviceActor,
   type DeviceRevokedEvent,
 } from './accounts.service.js';
-export { normalizePhone, phoneHash } from './phone.js';
+export { displayPhone, normalizePhone, phoneHash } from './phone.js';
 
 export function createAccountsModule(deps: Omit<AccountsServiceDeps, 'repo'>) {
   const repo = createAccountsRepo(deps.db.kysely);

@@ -23,3 +23,8 @@ export function normalizePhone(input: string): string | undefined {
 export function phoneHash(e164: string): string {
   return createHash('sha256').update(e164).digest('base64url');
 }
+
+/** An E.164 number as people read it, e.g. "+1 555 000 2222" (the input itself when unknown). */
+export function displayPhone(e164: string): string {
+  return parsePhoneNumberFromString(e164)?.formatInternational() ?? e164;
+}

@@ -19,6 +19,7 @@ export { automationsRoutes } from './automations.routes.js';
 export type { AutomationsService } from './automations.service.js';
 export { broadcastsRoutes } from './broadcasts.routes.js';
 export type { BroadcastsService } from './broadcasts.service.js';
+export { parseProfile } from './business.present.js';
 export type { BusinessRepo } from './business.repo.js';
 export { businessRoutes } from './business.routes.js';
 export type { BusinessService } from './business.service.js';

@@ -37,6 +37,54 @@ export async function cloudApiRoutes(
     return reply.code(graph.status).header('x-fb-trace-id', trace).send(graphBody(graph, trace));
   });
 
+  /** The business behind the request's token, after checking the version. */
+  async function caller(request: FastifyRequest, version: string): Promise<string | undefined> {
+    const match = VERSION.exec(version);
+    if (!match) return undefined;
+    if (Number(match[1]) < OLDEST_MAJOR) {
+      throw graphErrors.invalidParameter(
+        `Version ${version} is not supported; use v${OLDEST_MAJOR}.0 or later.`,
+      );
+    }
+    return deps.cloudApi.authenticate(bearer(request));
+  }
+  const schema = (summary: string) => ({
+    tags: ['business messaging api'],
+    summary,
+    security: [{ bearer: [] }],
+  });
+
+  app.get(
+    '/:version/:id',
+    { schema: schema('A phone number of the business, or its WhatsApp Business Account') },
+    async (request, reply) => {
+      const { version, id } = request.params as { version: string; id: string };
+      const businessId = await caller(request, version);
+      if (!businessId) return reply.callNotFound();
+      return deps.cloudApi.object(businessId, id);
+    },
+  );
+  app.get(
+    '/:version/:waba_id/phone_numbers',
+    { schema: schema('The phone numbers of the WhatsApp Business Account') },
+    async (request, reply) => {
+      const { version, waba_id } = request.params as { version: string; waba_id: string };
+      const businessId = await caller(request, version);
+      if (!businessId) return reply.callNotFound();
+      return deps.cloudApi.phoneNumbers(businessId, waba_id);
+    },
+  );
+  app.get(
+    '/:version/:phone_number_id/whatsapp_business_profile',
+    { schema: schema('The business profile behind a phone number') },
+    async (request, reply) => {
+      const { version, phone_number_id } = request.params as { version: string; phone_number_id: string };
+      const businessId = await caller(request, version);
+      if (!businessId) return reply.callNotFound();
+      return deps.cloudApi.businessProfile(businessId, phone_number_id);
+    },
+  );
+
   app.post(
     '/:version/:phone_number_id/messages',
     {

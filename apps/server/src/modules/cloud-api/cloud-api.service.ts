@@ -9,8 +9,8 @@
  */
 import { hashToken, type Ids } from '../../platform/ids.js';
 import type { DeviceActor } from '../accounts/index.js';
-import { normalizePhone } from '../accounts/index.js';
-import type { BusinessRepo, InboxService } from '../business/index.js';
+import { displayPhone, normalizePhone } from '../accounts/index.js';
+import { type BusinessRepo, type InboxService, parseProfile } from '../business/index.js';
 import type { ReceiptsService } from '../receipts/index.js';
 import { GraphError, graphErrors } from './graph-error.js';
 import { fromWamid, toWamid } from './wamid.js';
@@ -19,7 +19,7 @@ import { fromWamid, toWamid } from './wamid.js';
 export const MAX_TEXT_BODY = 4096;
 
 export interface CloudApiServiceDeps {
-  businessRepo: Pick<BusinessRepo, 'tokenBusiness' | 'numberById' | 'accountByKey'>;
+  businessRepo: Pick<BusinessRepo, 'tokenBusiness' | 'numberById' | 'accountByKey' | 'find' | 'numbers'>;
   inbox: Pick<InboxService, 'sendFromBusiness'>;
   receipts: Pick<ReceiptsService, 'record'>;
   ids: Pick<Ids, 'newCode'>;
@@ -52,7 +52,78 @@ export function createCloudApiService(deps: CloudApiServiceDeps) {
     role: 'hosted',
   });
 
+  /** A phone number as `GET /{phone-number-id}` and `/{waba-id}/phone_numbers` show it. */
+  function phoneNumberView(n: { phone_number_id: string; phone: string }, name: string, verified: boolean) {
+    return {
+      id: n.phone_number_id,
+      display_phone_number: displayPhone(n.phone),
+      verified_name: name,
+      code_verification_status: 'VERIFIED',
+      quality_rating: 'GREEN',
+      platform_type: 'CLOUD_API',
+      throughput: { level: 'STANDARD' },
+      status: 'CONNECTED',
+      name_status: verified ? 'APPROVED' : 'PENDING_REVIEW',
+      messaging_limit_tier: 'TIER_1K',
+      account_mode: 'LIVE',
+      is_official_business_account: verified,
+    };
+  }
+
+  async function businessOf(businessId: string) {
+    const business = await businessRepo.find(businessId);
+    if (!business) throw graphErrors.invalidToken();
+    return business;
+  }
+
   return {
+    /**
+     * GET /{version}/{id}: a phone number of the business, or its WhatsApp Business Account.
+     * Any other id answers as Graph does for an object it cannot see.
+     */
+    async object(businessId: string, id: string) {
+      const business = await businessOf(businessId);
+      if (id === business.waba_id) return { id: business.waba_id, name: business.name };
+      const number = /^\d{1,20}$/.test(id) ? await businessRepo.numberById(id) : undefined;
+      if (!number || number.business_id !== businessId) throw graphErrors.unknownObject(id, 'get');
+      return phoneNumberView(number, business.name, business.name_verified === 1);
+    },
+
+    /** GET /{version}/{waba-id}/phone_numbers */
+    async phoneNumbers(businessId: string, wabaId: string) {
+      const business = await businessOf(businessId);
+      if (wabaId !== business.waba_id) throw graphErrors.unknownObject(wabaId, 'get');
+      const numbers = await businessRepo.numbers(businessId);
+      return {
+        data: numbers.map((n) => phoneNumberView(n, business.name, business.name_verified === 1)),
+        paging: { cursors: { before: '', after: '' } },
+      };
+    },
+
+    /**
+     * GET /{version}/{phone-number-id}/whatsapp_business_profile: the business's profile, in
+     * the flat shape existing clients parse.
+     */
+    async businessProfile(businessId: string, phoneNumberId: string) {
+      const business = await businessOf(businessId);
+      await numberOf(businessId, phoneNumberId);
+      const profile = parseProfile(business.profile);
+      return {
+        data: [
+          {
+            messaging_product: 'whatsapp',
+            about: profile.about,
+            address: profile.address,
+            description: profile.description,
+            email: profile.email,
+            websites: profile.websites,
+            vertical: profile.vertical,
+            ...(profile.photo ? { profile_picture_url: `/api/v1/media/${profile.photo}` } : {}),
+          },
+        ],
+      };
+    },
+
     /** The business a bearer access token belongs to. */
     async authenticate(token: string | undefined): Promise<string> {
       if (!token) throw graphErrors.missingToken();

@@ -20,10 +20,10 @@ export const graphErrors = {
   missingToken: () => new GraphError(104, 'An access token is required to request this resource', 401),
   invalidToken: () => new GraphError(190, 'Invalid OAuth access token', 401),
   /** An id the token cannot see answers as Graph does for any unknown object. */
-  unknownObject: (id: string) =>
+  unknownObject: (id: string, method: 'get' | 'post' = 'post') =>
     new GraphError(
       100,
-      `Unsupported post request. Object with ID '${id}' does not exist, cannot be loaded due to missing permissions, or does not support this operation`,
+      `Unsupported ${method} request. Object with ID '${id}' does not exist, cannot be loaded due to missing permissions, or does not support this operation`,
       400,
       { subcode: 33 },
     ),
