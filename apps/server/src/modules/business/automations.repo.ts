@@ -105,15 +105,6 @@ export function createAutomationsRepo(db: Executor) {
         .onConflict((oc) => oc.columns(['conversation_id', 'kind']).doUpdateSet({ last_at: at }))
         .execute();
     },
-    async hasBlocked(tx: Executor, blocker: string, blocked: string): Promise<boolean> {
-      const row = await tx
-        .selectFrom('blocks')
-        .select('account_id')
-        .where('account_id', '=', blocker)
-        .where('blocked_id', '=', blocked)
-        .executeTakeFirst();
-      return row !== undefined;
-    },
   };
 }
 

@@ -135,9 +135,8 @@ export function createAutomationsService(deps: AutomationsServiceDeps) {
   const automations: Automations = {
     async decide(tx: Executor, input: AutomationInput): Promise<AutomationOutcome> {
       const outcome: AutomationOutcome = { replies: [], labels: [] };
-      if (input.fromBusiness || input.message.kind !== 'message') return outcome;
-      if (await repo.hasBlocked(tx, input.conversation.person_account_id, input.number.account_id))
-        return outcome;
+      // Blocks were read once for the whole page (AutomationInput.blocked).
+      if (input.fromBusiness || input.blocked || input.message.kind !== 'message') return outcome;
       const { settings, rules } = await load(tx, input.business.id);
       const { greeting, away } = settings;
       const conversationId = input.conversation.id;

@@ -33,9 +33,6 @@ export function createBusinessRepo(db: Executor) {
     async all(tx: Executor = db): Promise<{ id: string; retention_days: number }[]> {
       return tx.selectFrom('businesses').select(['id', 'retention_days']).execute();
     },
-    async findByWaba(wabaId: string, tx: Executor = db): Promise<BusinessRow | undefined> {
-      return tx.selectFrom('businesses').selectAll().where('waba_id', '=', wabaId).executeTakeFirst();
-    },
     async update(
       tx: Executor,
       id: string,

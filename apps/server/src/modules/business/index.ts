@@ -33,6 +33,7 @@ export type {
   InboxServiceDeps,
   LabelsPort,
 } from './inbox.service.js';
+export { hostedActor } from './inbox.service.js';
 export { statsRoutes } from './stats.routes.js';
 export type { StatsService } from './stats.service.js';
 

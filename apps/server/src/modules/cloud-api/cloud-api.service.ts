@@ -8,9 +8,8 @@
  * TODO(#5): the other message types, context replies, media, templates, webhooks.
  */
 import { hashToken, type Ids } from '../../platform/ids.js';
-import type { DeviceActor } from '../accounts/index.js';
 import { displayPhone, normalizePhone } from '../accounts/index.js';
-import { type BusinessRepo, type InboxService, parseProfile } from '../business/index.js';
+import { type BusinessRepo, hostedActor, type InboxService, parseProfile } from '../business/index.js';
 import type { ReceiptsService } from '../receipts/index.js';
 import { GraphError, graphErrors } from './graph-error.js';
 import { fromWamid, toWamid } from './wamid.js';
@@ -44,13 +43,6 @@ export function createCloudApiService(deps: CloudApiServiceDeps) {
     if (!number || number.business_id !== businessId) throw graphErrors.unknownObject(phoneNumberId);
     return number;
   }
-
-  const actorOf = (n: { account_id: string; device_id: string; phone: string }): DeviceActor => ({
-    accountId: n.account_id,
-    deviceId: n.device_id,
-    phone: n.phone,
-    role: 'hosted',
-  });
 
   /** A phone number as `GET /{phone-number-id}` and `/{waba-id}/phone_numbers` show it. */
   function phoneNumberView(n: { phone_number_id: string; phone: string }, name: string, verified: boolean) {
@@ -155,7 +147,7 @@ export function createCloudApiService(deps: CloudApiServiceDeps) {
         if (!messageId)
           throw graphErrors.invalidParameter(`message_id ${body.message_id} is not a message id.`);
         // Only messages this number received count; others change nothing (as receipts do).
-        await deps.receipts.record(actorOf(number), 'read', [messageId]);
+        await deps.receipts.record(hostedActor(number), 'read', [messageId]);
         return { success: true };
       }
 
