@@ -10,7 +10,7 @@ import { createHttpServer } from './http/server.js';
 import { createAccountsModule } from './modules/accounts/index.js';
 import { createBusinessModule } from './modules/business/index.js';
 import { createChatsModule } from './modules/chats/index.js';
-import { createCloudApiService } from './modules/cloud-api/index.js';
+import { type CloudApiRoutesDeps, createCloudApiService } from './modules/cloud-api/index.js';
 import { createContactsModule } from './modules/contacts/index.js';
 import {
   createDeliveryModule,
@@ -206,12 +206,14 @@ export function createModules(p: Platform) {
     logger: p.logger,
     requireOwnImage: (accountId, mediaId) => media.service.requireOwnImage(accountId, mediaId),
   });
-  const cloudApi = createCloudApiService({
+  const cloudApiService = createCloudApiService({
     businessRepo: business.repo,
     inbox: business.inbox,
     receipts: receipts.service,
     ids: p.ids,
   });
+  // The Business Messaging API's parts each add their Graph paths and objects here.
+  const cloudApi: CloudApiRoutesDeps = { cloudApi: cloudApiService, routes: [], objects: [] };
   return {
     accounts: accounts.service,
     delivery: delivery.service,

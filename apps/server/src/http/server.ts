@@ -33,7 +33,7 @@ import {
   statsRoutes,
 } from '../modules/business/index.js';
 import { type ChatsService, chatsRoutes } from '../modules/chats/index.js';
-import { type CloudApiService, cloudApiRoutes } from '../modules/cloud-api/index.js';
+import { type CloudApiRoutesDeps, cloudApiRoutes } from '../modules/cloud-api/index.js';
 import { type ContactsService, contactsRoutes } from '../modules/contacts/index.js';
 import { type DisappearingService, disappearingRoutes } from '../modules/disappearing/index.js';
 import { type GroupsService, groupsRoutes } from '../modules/groups/index.js';
@@ -54,7 +54,8 @@ export interface HttpServerDeps {
   receipts: ReceiptsService;
   disappearing: DisappearingService;
   business: BusinessService;
-  cloudApi: CloudApiService;
+  /** The Business Messaging API: its service and the Graph paths and objects of its parts. */
+  cloudApi: CloudApiRoutesDeps;
   automations: AutomationsService;
   plans: PlansService;
   inbox: InboxService;
@@ -182,7 +183,7 @@ export async function createHttpServer(deps: HttpServerDeps): Promise<FastifyIns
     await app.register(disappearingRoutes, { disappearing: deps.disappearing, authenticate });
     await app.register(businessRoutes, { business: deps.business, inbox: deps.inbox, authenticate });
     await app.register(plansRoutes, { plans: deps.plans, authenticate });
-    await app.register(cloudApiRoutes, { cloudApi: deps.cloudApi });
+    await app.register(cloudApiRoutes, deps.cloudApi);
     await app.register(automationsRoutes, { automations: deps.automations, authenticate });
     await app.register(statsRoutes, { stats: deps.stats, authenticate });
     await app.register(broadcastsRoutes, { broadcasts: deps.broadcasts, authenticate });

@@ -71,13 +71,13 @@ export function createCloudApiService(deps: CloudApiServiceDeps) {
   return {
     /**
      * GET /{version}/{id}: a phone number of the business, or its WhatsApp Business Account.
-     * Any other id answers as Graph does for an object it cannot see.
+     * Undefined for any other id (another kind of object may own it).
      */
     async object(businessId: string, id: string) {
       const business = await businessOf(businessId);
       if (id === business.waba_id) return { id: business.waba_id, name: business.name };
       const number = /^\d{1,20}$/.test(id) ? await businessRepo.numberById(id) : undefined;
-      if (!number || number.business_id !== businessId) throw graphErrors.unknownObject(id, 'get');
+      if (!number || number.business_id !== businessId) return undefined;
       return phoneNumberView(number, business.name, business.name_verified === 1);
     },
 

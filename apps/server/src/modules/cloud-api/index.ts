@@ -1,4 +1,6 @@
 /** The Business Messaging API (Cloud API compatible). */
-export { cloudApiRoutes } from './cloud-api.routes.js';
+export { type CloudApiRoutesDeps, cloudApiRoutes } from './cloud-api.routes.js';
 export { type CloudApiService, createCloudApiService } from './cloud-api.service.js';
+export { GraphError, graphErrors } from './graph-error.js';
+export type { GraphCaller, GraphObjects, GraphRouteContext, GraphRoutes } from './graph-routes.js';
 export { fromWamid, toWamid } from './wamid.js';
