@@ -1,5 +1,5 @@
 /** Table types for Kysely. Times are epoch milliseconds; sequences are per device. */
-import type { Generated } from 'kysely';
+import type { ColumnType, Generated } from 'kysely';
 
 export type Visibility = 'everyone' | 'contacts' | 'nobody';
 
@@ -337,6 +337,43 @@ export interface BusinessOutboxTable {
   author: string;
   payload: string;
   created_at: number;
+  /** JSON of what the send needs besides its payload (see OutboxFields); null for plain text. */
+  fields: ColumnType<string | null, string | null | undefined, string | null>;
+}
+
+export interface ApiMessagesTable {
+  message_id: string;
+  business_id: string;
+  phone_number_id: string;
+  to_phone: string;
+  to_account: string | null;
+  type: string;
+  category: string | null;
+  template_id: string | null;
+  callback_data: string | null;
+  window_open: number;
+  entry_point: string | null;
+  status: 'accepted' | 'sent' | 'delivered' | 'read' | 'failed';
+  error_code: number | null;
+  error_details: string | null;
+  created_at: number;
+  sent_at: number | null;
+  delivered_at: number | null;
+  read_at: number | null;
+}
+
+export interface MessageEventsTable {
+  event_key: string;
+  kind: 'delivered';
+  business_id: string;
+  phone_number_id: string;
+  message_id: string;
+  category: 'marketing' | 'utility' | 'authentication' | 'service';
+  market: string;
+  window_open: number;
+  entry_point: string | null;
+  source: 'api' | 'agent' | 'automation' | 'broadcast';
+  occurred_at: number;
 }
 
 export interface PlansTable {
@@ -490,6 +527,8 @@ export interface Database {
   business_messages: BusinessMessagesTable;
   conversation_notes: ConversationNotesTable;
   business_outbox: BusinessOutboxTable;
+  api_messages: ApiMessagesTable;
+  message_events: MessageEventsTable;
   plans: PlansTable;
   business_automations: BusinessAutomationsTable;
   keyword_rules: KeywordRulesTable;

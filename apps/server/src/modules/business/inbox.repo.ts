@@ -12,7 +12,8 @@ import type {
 export type ConversationRow = Selectable<ConversationsTable> & { person_phone: string; person_name: string };
 export type MessageRow = Selectable<BusinessMessagesTable>;
 export type NoteRow = Selectable<ConversationNotesTable>;
-export type OutboxRow = Selectable<BusinessOutboxTable>;
+/** An outbox row; `fields` may be left out for a plain text send. */
+export type OutboxRow = Omit<Selectable<BusinessOutboxTable>, 'fields'> & { fields?: string | null };
 
 export interface ConversationFilter {
   status?: ConversationStatus | undefined;
@@ -180,7 +181,8 @@ export function createInboxRepo(db: Executor) {
       if (rows.length === 0) return;
       await tx
         .insertInto('business_outbox')
-        .values(rows)
+        // Every row names every column: SQLite has no DEFAULT in a multi-row VALUES.
+        .values(rows.map((r) => ({ ...r, fields: r.fields ?? null })))
         .onConflict((oc) => oc.column('client_id').doNothing())
         .execute();
     },
