@@ -4,3 +4,4 @@ export { type CloudApiService, createCloudApiService } from './cloud-api.service
 export { GraphError, graphErrors } from './graph-error.js';
 export type { GraphCaller, GraphObjects, GraphRouteContext, GraphRoutes } from './graph-routes.js';
 export { fromWamid, toWamid } from './wamid.js';
+export { NO_WEBHOOKS, type WebhookChange, type WebhookPort } from './webhook-port.js';
