@@ -10,7 +10,15 @@ import { createHttpServer } from './http/server.js';
 import { createAccountsModule } from './modules/accounts/index.js';
 import { createBusinessModule } from './modules/business/index.js';
 import { createChatsModule } from './modules/chats/index.js';
-import { type CloudApiRoutesDeps, createCloudApiService } from './modules/cloud-api/index.js';
+import {
+  type CloudApiRoutesDeps,
+  createApiMessagesRepo,
+  createApiObserver,
+  createCloudApiService,
+  inboundText,
+  NO_WEBHOOKS,
+  type WebhookPort,
+} from './modules/cloud-api/index.js';
 import { createContactsModule } from './modules/contacts/index.js';
 import {
   createDeliveryModule,
@@ -192,7 +200,17 @@ export function createModules(p: Platform) {
     clock: p.clock,
     ids: p.ids,
   });
+  // The Business Messaging API hears of the inbox's messages in its transactions (statuses,
+  // message webhooks, billing records); it is built before the business module for that.
+  const webhooks: WebhookPort = NO_WEBHOOKS;
+  const apiMessagesRepo = createApiMessagesRepo(p.db.kysely);
+  const apiObserver = createApiObserver({
+    repo: apiMessagesRepo,
+    webhooks,
+    inboundMessage: inboundText,
+  });
   const business = createBusinessModule({
+    observer: apiObserver,
     labels: labels.port,
     entryPointOf: links.entryPointOf,
     plans: plans.service,
@@ -207,10 +225,16 @@ export function createModules(p: Platform) {
     requireOwnImage: (accountId, mediaId) => media.service.requireOwnImage(accountId, mediaId),
   });
   const cloudApiService = createCloudApiService({
+    db: p.db,
     businessRepo: business.repo,
     inbox: business.inbox,
     receipts: receipts.service,
+    delivery: delivery.service,
+    repo: apiMessagesRepo,
+    webhooks,
+    clock: p.clock,
     ids: p.ids,
+    logger: p.logger,
   });
   // The Business Messaging API's parts each add their Graph paths and objects here.
   const cloudApi: CloudApiRoutesDeps = { cloudApi: cloudApiService, routes: [], objects: [] };

@@ -29,9 +29,12 @@ export type {
   AutomationInput,
   AutomationOutcome,
   Automations,
+  InboxObserver,
   InboxService,
   InboxServiceDeps,
   LabelsPort,
+  OutboundRecord,
+  OutboxFields,
 } from './inbox.service.js';
 export { hostedActor } from './inbox.service.js';
 export { statsRoutes } from './stats.routes.js';
