@@ -86,6 +86,20 @@ describe('the Business Messaging API', () => {
         ).length === 1,
     );
 
+    // The business reads the question and shows it is typing.
+    const typing = await post(
+      `/v23.0/${biz.phone_number_id}/messages`,
+      {
+        messaging_product: 'whatsapp',
+        status: 'read',
+        message_id: toWamid(question.messageId),
+        typing_indicator: { type: 'text' },
+      },
+      biz.access_token,
+    );
+    expect(typing).toEqual({ status: 200, body: { success: true } });
+    await until(() => person.typing.some((t) => t.from === bizPhone));
+
     const sent = await post(
       `/v23.0/${biz.phone_number_id}/messages`,
       {
