@@ -22,7 +22,8 @@ export type IdPrefix =
   | 'kwr'
   | 'lnk'
   | 'bcl'
-  | 'bcm';
+  | 'bcm'
+  | 'tok';
 
 export interface Ids {
   newId(prefix: IdPrefix): string;
