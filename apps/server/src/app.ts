@@ -10,7 +10,13 @@ import { createHttpServer } from './http/server.js';
 import { createAccountsModule } from './modules/accounts/index.js';
 import { createBusinessModule } from './modules/business/index.js';
 import { createChatsModule } from './modules/chats/index.js';
-import { type CloudApiRoutesDeps, createCloudApiService } from './modules/cloud-api/index.js';
+import {
+  type CloudApiRoutesDeps,
+  createCloudApiService,
+  createManageRepo,
+  createManageService,
+  manageRoutes,
+} from './modules/cloud-api/index.js';
 import { createContactsModule } from './modules/contacts/index.js';
 import {
   createDeliveryModule,
@@ -115,7 +121,11 @@ export function createModules(p: Platform) {
     logger: p.logger,
   });
   const accounts = createAccountsModule({
-    businessOf: (accountId) => business.service.publicOf(accountId),
+    // The business behind a number, with the ice breakers and commands its API set.
+    businessOf: async (accountId) => {
+      const view = await business.service.publicOf(accountId);
+      return view ? { ...view, ...(await manage.publicExtras(accountId)) } : undefined;
+    },
     requireOwnImage: (accountId, mediaId) => media.service.requireOwnImage(accountId, mediaId),
     canSee: (viewer, owner, field) => contacts.service.canSee(viewer, owner, field),
     db: p.db,
@@ -206,14 +216,30 @@ export function createModules(p: Platform) {
     logger: p.logger,
     requireOwnImage: (accountId, mediaId) => media.service.requireOwnImage(accountId, mediaId),
   });
+  const manage = createManageService({
+    db: p.db,
+    repo: createManageRepo(p.db.kysely),
+    businessRepo: business.repo,
+    business: business.service,
+    contacts: contacts.service,
+    links: links.service,
+    clock: p.clock,
+  });
   const cloudApiService = createCloudApiService({
     businessRepo: business.repo,
     inbox: business.inbox,
     receipts: receipts.service,
     ids: p.ids,
+    tokenUsed: (hash) => business.tokens.used(hash),
+    numberFields: (ids) => manage.numberFields(ids),
   });
   // The Business Messaging API's parts each add their Graph paths and objects here.
-  const cloudApi: CloudApiRoutesDeps = { cloudApi: cloudApiService, routes: [], objects: [] };
+  const cloudApi: CloudApiRoutesDeps = {
+    cloudApi: cloudApiService,
+    routes: [manageRoutes(manage)],
+    objects: [],
+    registration: manage,
+  };
   return {
     accounts: accounts.service,
     delivery: delivery.service,
@@ -224,6 +250,7 @@ export function createModules(p: Platform) {
     stats: business.stats,
     broadcasts: business.broadcasts,
     tokens: business.tokens,
+    manage,
     hostedEndpoint: business.endpoint,
     plans: plans.service,
     labels: labels.service,
