@@ -3,7 +3,9 @@
  * Graph), registration, the business profile, block_users, message_qrdls and conversational
  * automation; and a token of one business against every id of another.
  */
+import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { main } from '../../src/main.js';
 import { newPhone } from '../harness/builders.js';
 import { createSdkPool } from '../harness/sdk.js';
 import { startTestServer, type TestServer } from '../harness/server.js';
@@ -99,6 +101,33 @@ describe('Business Messaging API: business management', () => {
     expect((await call('GET', `/v23.0/${biz.phone_number_id}`, biz.access_token)).status).toBe(200);
     expect((await call('DELETE', `${base}/${made.body.token_id}`, owner.token)).status).toBe(404);
     expect(((await call('GET', base, owner.token)).body.tokens as unknown[]).length).toBe(1);
+  });
+
+  it('the operator CLI creates, lists and revokes tokens: `parley business token …`', async () => {
+    const { biz } = await setup();
+    const cli = async (...args: string[]) => {
+      const stdout = new PassThrough();
+      const chunks: Buffer[] = [];
+      stdout.on('data', (c: Buffer) => chunks.push(c));
+      const code = await main(['business', 'token', ...args], {
+        env: { PARLEY_DATA_DIR: server.platform.config.dataDir, PARLEY_LOG_LEVEL: 'silent' },
+        cwd: process.cwd(),
+        stdout,
+        stderr: new PassThrough(),
+      });
+      return { code, out: Buffer.concat(chunks).toString('utf8') };
+    };
+    const made = await cli('create', biz.business_id, '--name', 'cli', '--json');
+    expect(made.code).toBe(0);
+    const token = JSON.parse(made.out) as { token_id: string; access_token: string };
+    expect((await call('GET', `/v23.0/${biz.phone_number_id}`, token.access_token)).status).toBe(200);
+    const listed = await cli('list', biz.business_id, '--json');
+    expect((JSON.parse(listed.out) as { name: string }[]).map((x) => x.name)).toEqual(['default', 'cli']);
+    expect((await cli('revoke', biz.business_id, token.token_id)).code).toBe(0);
+    expect(errorOf(await call('GET', `/v23.0/${biz.phone_number_id}`, token.access_token))).toMatchObject({
+      code: 190,
+    });
+    expect((await cli('revoke', biz.business_id)).code).toBe(2);
   });
 
   it('deregisters a number (DISCONNECTED, sends refused with 133010) and registers it with its PIN', async () => {
