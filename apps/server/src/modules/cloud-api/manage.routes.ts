@@ -28,6 +28,15 @@ export function manageRoutes(manage: ManageService): GraphRoutes {
         return run(caller, request.params as Params, request, reply);
       };
     const query = (request: FastifyRequest) => (request.query ?? {}) as Record<string, unknown>;
+    /**
+     * Graph takes parameters in the query string as well as in the body (whatsapp-api-js
+     * creates QR codes with `?prefilled_message=…&generate_qr_image=png` and no body).
+     */
+    const params = (request: FastifyRequest) => {
+      const { access_token: _, ...rest } = query(request);
+      const body = request.body;
+      return body && typeof body === 'object' && !Array.isArray(body) ? { ...rest, ...body } : (body ?? rest);
+    };
     const pn = '/:version/:phone_number_id';
 
     app.post(
@@ -72,7 +81,7 @@ export function manageRoutes(manage: ManageService): GraphRoutes {
     app.post(
       `${pn}/message_qrdls`,
       ctx.schema('Create a QR code and short link (or change one: body with code)'),
-      graph((c, p, r) => manage.saveQrCode(c.businessId, p.phone_number_id, r.body)),
+      graph((c, p, r) => manage.saveQrCode(c.businessId, p.phone_number_id, params(r))),
     );
     app.get(
       `${pn}/message_qrdls/:code`,
@@ -82,7 +91,7 @@ export function manageRoutes(manage: ManageService): GraphRoutes {
     app.post(
       `${pn}/message_qrdls/:code`,
       ctx.schema('Change the prefilled message of a QR code'),
-      graph((c, p, r) => manage.saveQrCode(c.businessId, p.phone_number_id, r.body, p.code ?? '')),
+      graph((c, p, r) => manage.saveQrCode(c.businessId, p.phone_number_id, params(r), p.code ?? '')),
     );
     app.delete(
       `${pn}/message_qrdls/:code`,

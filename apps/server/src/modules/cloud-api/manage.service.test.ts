@@ -20,6 +20,7 @@ describeStorage(
       const [first] = await t.tokens.list(owner.actor, business_id);
       expect(first).toMatchObject({ name: 'default', prefix: access_token.slice(0, 10), last_used_at: null });
 
+      t.clock.advance(1);
       const made = await t.tokens.create(owner.actor, business_id, 'crm');
       expect(await t.businessRepo.tokenBusiness(hashToken(made.access_token))).toBe(business_id);
       t.clock.advance(1000);

@@ -159,8 +159,9 @@ export function createManageService(deps: ManageServiceDeps) {
 
   function imageOf(value: unknown): 'PNG' | 'SVG' | undefined {
     if (value === undefined) return undefined;
-    if (value !== 'PNG' && value !== 'SVG') throw invalid('generate_qr_image must be PNG or SVG.');
-    return value;
+    const format = typeof value === 'string' ? value.toUpperCase() : value;
+    if (format !== 'PNG' && format !== 'SVG') throw invalid('generate_qr_image must be PNG or SVG.');
+    return format;
   }
 
   /** `fields=…,qr_image_url.format(SVG)` asks for the image URL in that format. */
@@ -416,7 +417,7 @@ export function createManageService(deps: ManageServiceDeps) {
     async saveQrCode(businessId: string, phoneNumberId: string, raw: unknown, pathCode?: string) {
       await numberOf(businessId, phoneNumberId);
       const body = bodyOf(raw, { product: false });
-      only(body, ['prefilled_message', 'generate_qr_image', 'code', 'messaging_product']);
+      only(body, ['prefilled_message', 'generate_qr_image', 'code', 'messaging_product', 'fields']);
       const message = text(body, 'prefilled_message', LIMITS.prefilledMessage);
       if (message === undefined) throw invalid('prefilled_message is required.');
       const image = imageOf(body.generate_qr_image);
