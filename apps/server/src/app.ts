@@ -15,7 +15,10 @@ import {
   createApiMessagesRepo,
   createApiObserver,
   createCloudApiService,
+  createManageRepo,
+  createManageService,
   inboundText,
+  manageRoutes,
   NO_WEBHOOKS,
   type WebhookPort,
 } from './modules/cloud-api/index.js';
@@ -123,7 +126,11 @@ export function createModules(p: Platform) {
     logger: p.logger,
   });
   const accounts = createAccountsModule({
-    businessOf: (accountId) => business.service.publicOf(accountId),
+    // The business behind a number, with the ice breakers and commands its API set.
+    businessOf: async (accountId) => {
+      const view = await business.service.publicOf(accountId);
+      return view ? { ...view, ...(await manage.publicExtras(accountId)) } : undefined;
+    },
     requireOwnImage: (accountId, mediaId) => media.service.requireOwnImage(accountId, mediaId),
     canSee: (viewer, owner, field) => contacts.service.canSee(viewer, owner, field),
     db: p.db,
@@ -224,6 +231,15 @@ export function createModules(p: Platform) {
     logger: p.logger,
     requireOwnImage: (accountId, mediaId) => media.service.requireOwnImage(accountId, mediaId),
   });
+  const manage = createManageService({
+    db: p.db,
+    repo: createManageRepo(p.db.kysely),
+    businessRepo: business.repo,
+    business: business.service,
+    contacts: contacts.service,
+    links: links.service,
+    clock: p.clock,
+  });
   const cloudApiService = createCloudApiService({
     db: p.db,
     businessRepo: business.repo,
@@ -235,9 +251,16 @@ export function createModules(p: Platform) {
     clock: p.clock,
     ids: p.ids,
     logger: p.logger,
+    tokenUsed: (hash) => business.tokens.used(hash),
+    numberFields: (ids) => manage.numberFields(ids),
   });
   // The Business Messaging API's parts each add their Graph paths and objects here.
-  const cloudApi: CloudApiRoutesDeps = { cloudApi: cloudApiService, routes: [], objects: [] };
+  const cloudApi: CloudApiRoutesDeps = {
+    cloudApi: cloudApiService,
+    routes: [manageRoutes(manage)],
+    objects: [],
+    registration: manage,
+  };
   return {
     accounts: accounts.service,
     delivery: delivery.service,
@@ -247,6 +270,8 @@ export function createModules(p: Platform) {
     automations: business.automations,
     stats: business.stats,
     broadcasts: business.broadcasts,
+    tokens: business.tokens,
+    manage,
     hostedEndpoint: business.endpoint,
     plans: plans.service,
     labels: labels.service,
@@ -336,6 +361,7 @@ export async function startRoles(p: Platform, modules: Modules, roles: Role[]): 
     automations: modules.automations,
     stats: modules.stats,
     broadcasts: modules.broadcasts,
+    tokens: modules.tokens,
     plans: modules.plans,
     labels: modules.labels,
     links: modules.links,

@@ -287,6 +287,26 @@ export interface BusinessTokensTable {
   name: string;
   created_at: number;
   revoked_at: number | null;
+  /** `tok_…`; every token has one (migration 0021 gave older tokens theirs). */
+  id: string | null;
+  /** The token's first characters, to recognise it by; null for tokens made before 0021. */
+  prefix: string | null;
+  last_used_at: number | null;
+}
+
+/** Per-number settings of the Business Messaging API; no row means the defaults. */
+export interface ApiNumberSettingsTable {
+  phone_number_id: string;
+  business_id: string;
+  deregistered_at: number | null;
+  pin_hash: string | null;
+  data_localization_region: string | null;
+  welcome_message: number;
+  /** JSON string[] */
+  prompts: string;
+  /** JSON {command_name, command_description}[] */
+  commands: string;
+  updated_at: number;
 }
 
 export type ConversationStatus = 'open' | 'pending' | 'closed';
@@ -523,6 +543,7 @@ export interface Database {
   business_numbers: BusinessNumbersTable;
   business_agents: BusinessAgentsTable;
   business_tokens: BusinessTokensTable;
+  api_number_settings: ApiNumberSettingsTable;
   conversations: ConversationsTable;
   business_messages: BusinessMessagesTable;
   conversation_notes: ConversationNotesTable;

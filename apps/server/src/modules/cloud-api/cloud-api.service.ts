@@ -85,6 +85,15 @@ export interface CloudApiServiceDeps {
   clock: Clock;
   ids: Pick<Ids, 'newCode' | 'newId'>;
   logger: Logger;
+  /** Told of each authenticated request's token hash (records when a token was last used). */
+  tokenUsed?: (tokenHash: string) => Promise<void>;
+  /**
+   * More fields of phone number views, by phone number id: `base` always shown (it may
+   * override the defaults, as `status` does), `extra` only when asked for with `fields`.
+   */
+  numberFields?: (
+    phoneNumberIds: string[],
+  ) => Promise<Map<string, { base: Record<string, unknown>; extra: Record<string, unknown> }>>;
 }
 
 export interface SendResponse {
@@ -243,6 +252,27 @@ export function createCloudApiService(deps: CloudApiServiceDeps) {
     };
   }
 
+  /** Number views with the fields other parts add; `fields` (Graph's `?fields=`) picks what is shown. */
+  async function numberViews(
+    numbers: { phone_number_id: string; phone: string }[],
+    business: { name: string; name_verified: number },
+    fields?: string[],
+  ): Promise<Record<string, unknown>[]> {
+    const more = await deps.numberFields?.(numbers.map((n) => n.phone_number_id));
+    return numbers.map((n) => {
+      const added = more?.get(n.phone_number_id);
+      const view: Record<string, unknown> = {
+        ...phoneNumberView(n, business.name, business.name_verified === 1),
+        ...added?.base,
+      };
+      if (!fields) return view;
+      const extra = added?.extra ?? {};
+      return Object.fromEntries(
+        ['id', ...fields].flatMap((f) => (f in view ? [[f, view[f]]] : f in extra ? [[f, extra[f]]] : [])),
+      );
+    });
+  }
+
   async function businessOf(businessId: string) {
     const business = await businessRepo.find(businessId);
     if (!business) throw graphErrors.invalidToken();
@@ -254,12 +284,12 @@ export function createCloudApiService(deps: CloudApiServiceDeps) {
      * GET /{version}/{id}: a phone number of the business, or its WhatsApp Business Account.
      * Undefined for any other id (another kind of object may own it).
      */
-    async object(businessId: string, id: string) {
+    async object(businessId: string, id: string, fields?: string[]) {
       const business = await businessOf(businessId);
       if (id === business.waba_id) return { id: business.waba_id, name: business.name };
       const number = /^\d{1,20}$/.test(id) ? await businessRepo.numberById(id) : undefined;
       if (!number || number.business_id !== businessId) return undefined;
-      return phoneNumberView(number, business.name, business.name_verified === 1);
+      return (await numberViews([number], business, fields))[0];
     },
 
     /** GET /{version}/{waba-id}/phone_numbers */
@@ -268,7 +298,7 @@ export function createCloudApiService(deps: CloudApiServiceDeps) {
       if (wabaId !== business.waba_id) throw graphErrors.unknownObject(wabaId, 'get');
       const numbers = await businessRepo.numbers(businessId);
       return {
-        data: numbers.map((n) => phoneNumberView(n, business.name, business.name_verified === 1)),
+        data: await numberViews(numbers, business),
         paging: { cursors: { before: '', after: '' } },
       };
     },
@@ -281,16 +311,19 @@ export function createCloudApiService(deps: CloudApiServiceDeps) {
       const business = await businessOf(businessId);
       await numberOf(businessId, phoneNumberId);
       const profile = parseProfile(business.profile);
+      // Fields never set are left out, as Meta leaves them out (its schema has no empty about
+      // and no UNDEFINED vertical).
+      const set = <K extends string, V>(key: K, value: V, unset: boolean) => (unset ? {} : { [key]: value });
       return {
         data: [
           {
             messaging_product: 'whatsapp',
-            about: profile.about,
-            address: profile.address,
-            description: profile.description,
-            email: profile.email,
-            websites: profile.websites,
-            vertical: profile.vertical,
+            ...set('about', profile.about, profile.about === ''),
+            ...set('address', profile.address, profile.address === ''),
+            ...set('description', profile.description, profile.description === ''),
+            ...set('email', profile.email, profile.email === ''),
+            ...set('websites', profile.websites, profile.websites.length === 0),
+            ...set('vertical', profile.vertical, profile.vertical === 'UNDEFINED'),
             ...(profile.photo ? { profile_picture_url: `/api/v1/media/${profile.photo}` } : {}),
           },
         ],
@@ -300,8 +333,10 @@ export function createCloudApiService(deps: CloudApiServiceDeps) {
     /** The business a bearer access token belongs to. */
     async authenticate(token: string | undefined): Promise<string> {
       if (!token) throw graphErrors.missingToken();
-      const businessId = token.length <= 200 ? await businessRepo.tokenBusiness(hashToken(token)) : undefined;
+      const hash = hashToken(token);
+      const businessId = token.length <= 200 ? await businessRepo.tokenBusiness(hash) : undefined;
       if (!businessId) throw graphErrors.invalidToken();
+      await deps.tokenUsed?.(hash);
       return businessId;
     },
 
