@@ -10,7 +10,14 @@ import { createHttpServer } from './http/server.js';
 import { createAccountsModule } from './modules/accounts/index.js';
 import { createBusinessModule } from './modules/business/index.js';
 import { createChatsModule } from './modules/chats/index.js';
-import { type CloudApiRoutesDeps, createCloudApiService } from './modules/cloud-api/index.js';
+import {
+  type CloudApiRoutesDeps,
+  createCloudApiService,
+  createGraphMediaRepo,
+  createGraphMediaService,
+  graphMediaObjects,
+  graphMediaRoutes,
+} from './modules/cloud-api/index.js';
 import { createContactsModule } from './modules/contacts/index.js';
 import {
   createDeliveryModule,
@@ -27,6 +34,7 @@ import { createReceiptsModule } from './modules/receipts/index.js';
 import { createMemoryBus } from './platform/bus.js';
 import { type Clock, systemClock } from './platform/clock.js';
 import { openDb } from './platform/db.js';
+import { createHttpFetcher } from './platform/http-fetch.js';
 import { createIds } from './platform/ids.js';
 import { createLogger, type Logger } from './platform/logger.js';
 import { createMetrics } from './platform/metrics.js';
@@ -214,10 +222,29 @@ export function createModules(p: Platform) {
   });
   // The Business Messaging API's parts each add their Graph paths and objects here.
   const cloudApi: CloudApiRoutesDeps = { cloudApi: cloudApiService, routes: [], objects: [] };
+  // Media: uploads, media ids, download URLs, and the media a send names (resolveMedia).
+  const graphMedia = createGraphMediaService({
+    repo: createGraphMediaRepo(p.db.kysely),
+    media: media.service,
+    businessRepo: business.repo,
+    fetcher: createHttpFetcher({
+      allowPrivate: p.config.mediaFetchPrivate,
+      userAgent: `Parley/${VERSION} (media link fetch)`,
+    }),
+    clock: p.clock,
+    ids: p.ids,
+    secret: p.secrets.otp_key,
+    publicUrl: p.publicUrl,
+  });
+  cloudApi.routes?.push(
+    graphMediaRoutes({ graphMedia, authenticate: (token) => cloudApiService.authenticate(token) }),
+  );
+  cloudApi.objects?.push(graphMediaObjects(graphMedia));
   return {
     accounts: accounts.service,
     delivery: delivery.service,
     cloudApi,
+    graphMedia,
     business: business.service,
     inbox: business.inbox,
     automations: business.automations,
@@ -266,6 +293,7 @@ export async function startRoles(p: Platform, modules: Modules, roles: Role[]): 
           { name: 'expire-codes', run: () => modules.accounts.purgeExpiredCodes() },
           { name: 'unlink-idle-companions', run: () => modules.accounts.unlinkIdleCompanions() },
           { name: 'expire-media', run: () => modules.media.expire() },
+          { name: 'expire-graph-media-ids', run: () => modules.graphMedia.expire() },
           { name: 'expire-link-opens', run: () => modules.links.expireOpens() },
           {
             name: 'expire-business-inbox',
