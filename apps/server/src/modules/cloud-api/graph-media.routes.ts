@@ -62,7 +62,12 @@ export function graphMediaRoutes(deps: {
           const caller = await ctx.caller(request);
           if (!caller) return reply.callNotFound();
           const { phone_number_id } = request.params as { phone_number_id: string };
-          const number = await graphMedia.uploadTarget(caller.businessId, phone_number_id);
+          const number = await graphMedia
+            .uploadTarget(caller.businessId, phone_number_id)
+            .catch((e: unknown) => {
+              discardRest(request);
+              throw e;
+            });
           if (Number(request.headers['content-length']) > CLOUD_MEDIA_MAX_UPLOAD_BYTES + MULTIPART_OVERHEAD) {
             discardRest(request);
             throw graphErrors.mediaUpload(`The file is larger than ${CLOUD_MEDIA_MAX_UPLOAD_BYTES} bytes.`);
