@@ -338,6 +338,12 @@ describe('Business Messaging API media', () => {
     expect(
       await server.modules.graphMedia.graphMediaIdFor(biz.business_id, biz.phone_number_id, view.id),
     ).toBe(id);
+    expect(
+      await server.modules.graphMedia.inboundMedia(biz.business_id, biz.phone_number_id, [
+        view.id,
+        'med_gone',
+      ]),
+    ).toEqual([{ graphId: id, mime_type: 'image/jpeg', sha256: sha(jpeg) }]);
     const info = await json('GET', `/v23.0/${id}`, biz.access_token);
     expect(info.body).toMatchObject({ mime_type: 'image/jpeg', sha256: sha(jpeg), id });
     const download = await call('GET', info.body.url, biz.access_token);

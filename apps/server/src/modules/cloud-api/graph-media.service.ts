@@ -34,6 +34,7 @@ import {
 } from './graph-media.policy.js';
 import type { GraphMediaRepo } from './graph-media.repo.js';
 import type { MediaRef, ResolvedMedia } from './message-content.js';
+import type { InboundMedia } from './webhook-message.js';
 
 const DAY = 24 * 60 * 60 * 1000;
 export const UPLOAD_ID_TTL_MS = 30 * DAY;
@@ -414,6 +415,29 @@ export function createGraphMediaService(deps: GraphMediaServiceDeps) {
       if (row.expires_at < now + RECEIVED_ID_TTL_MS)
         await repo.extend(row.graph_id, now + RECEIVED_ID_TTL_MS, tx);
       return row.graph_id;
+    },
+
+    /**
+     * The `media` of toWebhookMessage's input for a person's message: each Parley media with
+     * its Graph id (graphMediaIdFor), type and hash. Media gone from the store are left out.
+     */
+    async inboundMedia(
+      businessId: string,
+      phoneNumberId: string,
+      parleyMediaIds: readonly string[],
+      tx?: Executor,
+    ): Promise<InboundMedia[]> {
+      const out: InboundMedia[] = [];
+      for (const mediaId of parleyMediaIds) {
+        const found = await media.find(mediaId);
+        if (!found) continue;
+        out.push({
+          graphId: await this.graphMediaIdFor(businessId, phoneNumberId, mediaId, tx),
+          mime_type: found.content_type,
+          sha256: found.sha256,
+        });
+      }
+      return out;
     },
 
     /** Worker housekeeping: forgets expired ids (their content follows the media module's expiry). */
