@@ -216,6 +216,30 @@ export function createGraphMediaService(deps: GraphMediaServiceDeps) {
     return { mediaId, mimeType: found.content_type, sha256: found.sha256, size: found.size };
   }
 
+  async function graphMediaIdFor(
+    businessId: string,
+    phoneNumberId: string,
+    parleyMediaId: string,
+    tx?: Executor,
+  ): Promise<string> {
+    const now = clock.now();
+    const row = await repo.insertOrGet(
+      {
+        graph_id: newGraphId(),
+        business_id: businessId,
+        media_id: parleyMediaId,
+        phone_number_id: phoneNumberId,
+        origin: 'received',
+        created_at: now,
+        expires_at: now + RECEIVED_ID_TTL_MS,
+      },
+      tx,
+    );
+    if (row.expires_at < now + RECEIVED_ID_TTL_MS)
+      await repo.extend(row.graph_id, now + RECEIVED_ID_TTL_MS, tx);
+    return row.graph_id;
+  }
+
   return {
     /** The number an upload goes to; checked before a byte of the file is read. */
     async uploadTarget(businessId: string, phoneNumberId: string) {
@@ -393,29 +417,7 @@ export function createGraphMediaService(deps: GraphMediaServiceDeps) {
      * The Graph media id of a media a person sent to one of the business's numbers, for the
      * inbound webhook (made on first use, kept 7 days from the latest use).
      */
-    async graphMediaIdFor(
-      businessId: string,
-      phoneNumberId: string,
-      parleyMediaId: string,
-      tx?: Executor,
-    ): Promise<string> {
-      const now = clock.now();
-      const row = await repo.insertOrGet(
-        {
-          graph_id: newGraphId(),
-          business_id: businessId,
-          media_id: parleyMediaId,
-          phone_number_id: phoneNumberId,
-          origin: 'received',
-          created_at: now,
-          expires_at: now + RECEIVED_ID_TTL_MS,
-        },
-        tx,
-      );
-      if (row.expires_at < now + RECEIVED_ID_TTL_MS)
-        await repo.extend(row.graph_id, now + RECEIVED_ID_TTL_MS, tx);
-      return row.graph_id;
-    },
+    graphMediaIdFor,
 
     /**
      * The `media` of toWebhookMessage's input for a person's message: each Parley media with
@@ -432,7 +434,7 @@ export function createGraphMediaService(deps: GraphMediaServiceDeps) {
         const found = await media.find(mediaId);
         if (!found) continue;
         out.push({
-          graphId: await this.graphMediaIdFor(businessId, phoneNumberId, mediaId, tx),
+          graphId: await graphMediaIdFor(businessId, phoneNumberId, mediaId, tx),
           mime_type: found.content_type,
           sha256: found.sha256,
         });
