@@ -15,8 +15,12 @@ import {
   createApiMessagesRepo,
   createApiObserver,
   createCloudApiService,
+  createGraphMediaRepo,
+  createGraphMediaService,
   createManageRepo,
   createManageService,
+  graphMediaObjects,
+  graphMediaRoutes,
   inboundText,
   manageRoutes,
   NO_WEBHOOKS,
@@ -38,6 +42,7 @@ import { createReceiptsModule } from './modules/receipts/index.js';
 import { createMemoryBus } from './platform/bus.js';
 import { type Clock, systemClock } from './platform/clock.js';
 import { openDb } from './platform/db.js';
+import { createHttpFetcher } from './platform/http-fetch.js';
 import { createIds } from './platform/ids.js';
 import { createLogger, type Logger } from './platform/logger.js';
 import { createMetrics } from './platform/metrics.js';
@@ -261,10 +266,29 @@ export function createModules(p: Platform) {
     objects: [],
     registration: manage,
   };
+  // Media: uploads, media ids, download URLs, and the media a send names (resolveMedia).
+  const graphMedia = createGraphMediaService({
+    repo: createGraphMediaRepo(p.db.kysely),
+    media: media.service,
+    businessRepo: business.repo,
+    fetcher: createHttpFetcher({
+      allowPrivate: p.config.mediaFetchPrivate,
+      userAgent: `Parley/${VERSION} (media link fetch)`,
+    }),
+    clock: p.clock,
+    ids: p.ids,
+    secret: p.secrets.otp_key,
+    publicUrl: p.publicUrl,
+  });
+  cloudApi.routes?.push(
+    graphMediaRoutes({ graphMedia, authenticate: (token) => cloudApiService.authenticate(token) }),
+  );
+  cloudApi.objects?.push(graphMediaObjects(graphMedia));
   return {
     accounts: accounts.service,
     delivery: delivery.service,
     cloudApi,
+    graphMedia,
     business: business.service,
     inbox: business.inbox,
     automations: business.automations,
@@ -315,6 +339,7 @@ export async function startRoles(p: Platform, modules: Modules, roles: Role[]): 
           { name: 'expire-codes', run: () => modules.accounts.purgeExpiredCodes() },
           { name: 'unlink-idle-companions', run: () => modules.accounts.unlinkIdleCompanions() },
           { name: 'expire-media', run: () => modules.media.expire() },
+          { name: 'expire-graph-media-ids', run: () => modules.graphMedia.expire() },
           { name: 'expire-link-opens', run: () => modules.links.expireOpens() },
           {
             name: 'expire-business-inbox',

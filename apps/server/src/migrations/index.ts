@@ -16,6 +16,7 @@ import * as m0013 from './0013_broadcasts.js';
 import * as m0014 from './0014_automations.js';
 import * as m0015 from './0015_broadcast_keys.js';
 import * as m0016 from './0016_api_messages.js';
+import * as m0019 from './0019_graph_media.js';
 import * as m0021 from './0021_api_management.js';
 
 export const migrations: Record<string, MigrationModule> = {
@@ -35,5 +36,6 @@ export const migrations: Record<string, MigrationModule> = {
   '0014_automations': m0014,
   '0015_broadcast_keys': m0015,
   '0016_api_messages': m0016,
+  '0019_graph_media': m0019,
   '0021_api_management': m0021,
 };

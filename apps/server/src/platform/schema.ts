@@ -195,6 +195,17 @@ export interface MediaTable {
   expires_at: number | null;
 }
 
+/** A Business Messaging API media id (numeric string) of one business's Parley media (0019). */
+export interface GraphMediaTable {
+  graph_id: string;
+  business_id: string;
+  media_id: string;
+  phone_number_id: string;
+  origin: 'upload' | 'received';
+  created_at: number;
+  expires_at: number;
+}
+
 /** Which messages use which media (kept as long as the message's metadata). */
 export interface MessageMediaTable {
   message_id: string;
@@ -539,6 +550,7 @@ export interface Database {
   chat_timers: ChatTimersTable;
   media: MediaTable;
   message_media: MessageMediaTable;
+  graph_media: GraphMediaTable;
   businesses: BusinessesTable;
   business_numbers: BusinessNumbersTable;
   business_agents: BusinessAgentsTable;

@@ -40,6 +40,8 @@ export const graphErrors = {
     new GraphError(131021, '(#131021) Recipient cannot be sender', 400, {
       details: 'The recipient is this phone number itself.',
     }),
+  /** A media id or link that cannot be used (fetch failed, wrong type, too large). */
+  mediaUpload: (details: string) => new GraphError(131053, '(#131053) Media upload error', 400, { details }),
   unavailable: (details: string) =>
     new GraphError(2, '(#2) Service temporarily unavailable', 503, { details }),
   unknown: () => new GraphError(131000, '(#131000) Something went wrong', 500),
