@@ -10,7 +10,11 @@ import { createHttpServer } from './http/server.js';
 import { createAccountsModule } from './modules/accounts/index.js';
 import { createBusinessModule } from './modules/business/index.js';
 import { createChatsModule } from './modules/chats/index.js';
-import { type CloudApiRoutesDeps, createCloudApiService } from './modules/cloud-api/index.js';
+import {
+  type CloudApiRoutesDeps,
+  createCloudApiService,
+  createLimitsModule,
+} from './modules/cloud-api/index.js';
 import { createContactsModule } from './modules/contacts/index.js';
 import {
   createDeliveryModule,
@@ -206,7 +210,10 @@ export function createModules(p: Platform) {
     logger: p.logger,
     requireOwnImage: (accountId, mediaId) => media.service.requireOwnImage(accountId, mediaId),
   });
+  // The rules Meta enforces on API sends (throughput, window, tiers, quality, opt-outs).
+  const limits = createLimitsModule({ db: p.db, clock: p.clock, logger: p.logger });
   const cloudApiService = createCloudApiService({
+    limits: limits.service,
     businessRepo: business.repo,
     inbox: business.inbox,
     receipts: receipts.service,
@@ -218,6 +225,7 @@ export function createModules(p: Platform) {
     accounts: accounts.service,
     delivery: delivery.service,
     cloudApi,
+    limits: limits.service,
     business: business.service,
     inbox: business.inbox,
     automations: business.automations,
@@ -267,6 +275,8 @@ export async function startRoles(p: Platform, modules: Modules, roles: Role[]): 
           { name: 'unlink-idle-companions', run: () => modules.accounts.unlinkIdleCompanions() },
           { name: 'expire-media', run: () => modules.media.expire() },
           { name: 'expire-link-opens', run: () => modules.links.expireOpens() },
+          // Each business at most every 6 h (the evaluation stores when it last ran).
+          { name: 'evaluate-messaging-limits', run: () => modules.limits.evaluate() },
           {
             name: 'expire-business-inbox',
             run: () => modules.business.expireInbox((id, before) => modules.inbox.deleteBefore(id, before)),

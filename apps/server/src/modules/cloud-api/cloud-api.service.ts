@@ -12,6 +12,7 @@ import { displayPhone, normalizePhone } from '../accounts/index.js';
 import { type BusinessRepo, hostedActor, type InboxService, parseProfile } from '../business/index.js';
 import type { ReceiptsService } from '../receipts/index.js';
 import { GraphError, graphErrors } from './graph-error.js';
+import type { LimitsService } from './limits/index.js';
 import { fromWamid, toWamid } from './wamid.js';
 
 /** The Cloud API limits a text body to 4,096 characters. */
@@ -22,6 +23,8 @@ export interface CloudApiServiceDeps {
   inbox: Pick<InboxService, 'sendFromBusiness'>;
   receipts: Pick<ReceiptsService, 'record'>;
   ids: Pick<Ids, 'newCode'>;
+  /** Quality, tier, throughput and status of numbers (limits/); fixed values without it. */
+  limits?: Pick<LimitsService, 'numberStatus'>;
 }
 
 export interface SendResponse {
@@ -45,18 +48,28 @@ export function createCloudApiService(deps: CloudApiServiceDeps) {
   }
 
   /** A phone number as `GET /{phone-number-id}` and `/{waba-id}/phone_numbers` show it. */
-  function phoneNumberView(n: { phone_number_id: string; phone: string }, name: string, verified: boolean) {
+  async function phoneNumberView(
+    n: { phone_number_id: string; phone: string },
+    name: string,
+    verified: boolean,
+  ) {
+    const limits = (await deps.limits?.numberStatus(n, verified)) ?? {
+      quality_rating: 'GREEN',
+      messaging_limit_tier: 'TIER_1K',
+      throughput: { level: 'STANDARD' },
+      status: 'CONNECTED',
+    };
     return {
       id: n.phone_number_id,
       display_phone_number: displayPhone(n.phone),
       verified_name: name,
       code_verification_status: 'VERIFIED',
-      quality_rating: 'GREEN',
+      quality_rating: limits.quality_rating,
       platform_type: 'CLOUD_API',
-      throughput: { level: 'STANDARD' },
-      status: 'CONNECTED',
+      throughput: limits.throughput,
+      status: limits.status,
       name_status: verified ? 'APPROVED' : 'PENDING_REVIEW',
-      messaging_limit_tier: 'TIER_1K',
+      messaging_limit_tier: limits.messaging_limit_tier,
       account_mode: 'LIVE',
       is_official_business_account: verified,
     };
@@ -87,7 +100,9 @@ export function createCloudApiService(deps: CloudApiServiceDeps) {
       if (wabaId !== business.waba_id) throw graphErrors.unknownObject(wabaId, 'get');
       const numbers = await businessRepo.numbers(businessId);
       return {
-        data: numbers.map((n) => phoneNumberView(n, business.name, business.name_verified === 1)),
+        data: await Promise.all(
+          numbers.map((n) => phoneNumberView(n, business.name, business.name_verified === 1)),
+        ),
         paging: { cursors: { before: '', after: '' } },
       };
     },
