@@ -236,11 +236,10 @@ export function createLimitsService(deps: LimitsServiceDeps) {
       if (input.kind === 'template' && input.category === 'marketing' && person?.opted_out) {
         throw graphErrors.marketingOptOut();
       }
-      if (reach && !reach.window.has(input.toPhone, now)) {
-        if (reach.window.count(now) >= limit) throw graphErrors.messagingLimitHit(limit);
-        reach.window.add(input.toPhone, now);
-      } else if (reach) {
-        // Already counted: a later message keeps them counted for 24 h from now.
+      if (reach) {
+        // Someone reached in the last 24 h counts once; this message keeps them counted.
+        const counted = reach.window.has(input.toPhone, now);
+        if (!counted && reach.window.count(now) >= limit) throw graphErrors.messagingLimitHit(limit);
         reach.window.add(input.toPhone, now);
       }
       return { windowOpen: open, entryPoint };
