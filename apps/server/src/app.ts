@@ -165,6 +165,9 @@ export function createModules(p: Platform) {
     groups: groups.service,
   });
   const plans = createPlansModule({ db: p.db, clock: p.clock });
+  // The rules Meta enforces on API sends (throughput, window, tiers, quality, opt-outs). Built
+  // early: it needs only storage and the clock, and the inbox's ingest records opt-outs in it.
+  const limits = createLimitsModule({ db: p.db, clock: p.clock, logger: p.logger });
   // Labels and links need the business module and the inbox needs them: each side reaches the
   // other through functions called only once everything is built.
   const labels = createLabelsModule({
@@ -210,8 +213,6 @@ export function createModules(p: Platform) {
     logger: p.logger,
     requireOwnImage: (accountId, mediaId) => media.service.requireOwnImage(accountId, mediaId),
   });
-  // The rules Meta enforces on API sends (throughput, window, tiers, quality, opt-outs).
-  const limits = createLimitsModule({ db: p.db, clock: p.clock, logger: p.logger });
   const cloudApiService = createCloudApiService({
     limits: limits.service,
     businessRepo: business.repo,
