@@ -17,11 +17,12 @@ import {
   createCloudApiService,
   createGraphMediaRepo,
   createGraphMediaService,
+  createInboundMapper,
+  createLimitsModule,
   createManageRepo,
   createManageService,
   graphMediaObjects,
   graphMediaRoutes,
-  inboundText,
   manageRoutes,
   NO_WEBHOOKS,
   type WebhookPort,
@@ -181,6 +182,9 @@ export function createModules(p: Platform) {
     groups: groups.service,
   });
   const plans = createPlansModule({ db: p.db, clock: p.clock });
+  // The rules Meta enforces on API sends (throughput, window, tiers, quality, opt-outs). Built
+  // early: it needs only storage and the clock, and the inbox's ingest records opt-outs in it.
+  const limits = createLimitsModule({ db: p.db, clock: p.clock, logger: p.logger });
   // Labels and links need the business module and the inbox needs them: each side reaches the
   // other through functions called only once everything is built.
   const labels = createLabelsModule({
@@ -219,7 +223,11 @@ export function createModules(p: Platform) {
   const apiObserver = createApiObserver({
     repo: apiMessagesRepo,
     webhooks,
-    inboundMessage: inboundText,
+    inboundMessage: createInboundMapper({
+      media: { inboundMedia: (...a) => graphMedia.inboundMedia(...a) },
+      senderOf: (tx, id) => apiMessagesRepo.senderPhone(tx, id),
+    }),
+    limits: limits.service,
   });
   const business = createBusinessModule({
     observer: apiObserver,
@@ -245,8 +253,24 @@ export function createModules(p: Platform) {
     links: links.service,
     clock: p.clock,
   });
+  // Media: uploads, media ids, download URLs, and the media a send names (resolveMedia).
+  const graphMedia = createGraphMediaService({
+    repo: createGraphMediaRepo(p.db.kysely),
+    media: media.service,
+    businessRepo: business.repo,
+    fetcher: createHttpFetcher({
+      allowPrivate: p.config.mediaFetchPrivate,
+      userAgent: `Parley/${VERSION} (media link fetch)`,
+    }),
+    clock: p.clock,
+    ids: p.ids,
+    secret: p.secrets.otp_key,
+    publicUrl: p.publicUrl,
+  });
   const cloudApiService = createCloudApiService({
+    media: graphMedia,
     db: p.db,
+    limits: limits.service,
     businessRepo: business.repo,
     inbox: business.inbox,
     receipts: receipts.service,
@@ -266,20 +290,6 @@ export function createModules(p: Platform) {
     objects: [],
     registration: manage,
   };
-  // Media: uploads, media ids, download URLs, and the media a send names (resolveMedia).
-  const graphMedia = createGraphMediaService({
-    repo: createGraphMediaRepo(p.db.kysely),
-    media: media.service,
-    businessRepo: business.repo,
-    fetcher: createHttpFetcher({
-      allowPrivate: p.config.mediaFetchPrivate,
-      userAgent: `Parley/${VERSION} (media link fetch)`,
-    }),
-    clock: p.clock,
-    ids: p.ids,
-    secret: p.secrets.otp_key,
-    publicUrl: p.publicUrl,
-  });
   cloudApi.routes?.push(
     graphMediaRoutes({ graphMedia, authenticate: (token) => cloudApiService.authenticate(token) }),
   );
@@ -289,6 +299,7 @@ export function createModules(p: Platform) {
     delivery: delivery.service,
     cloudApi,
     graphMedia,
+    limits: limits.service,
     business: business.service,
     inbox: business.inbox,
     automations: business.automations,
@@ -341,6 +352,8 @@ export async function startRoles(p: Platform, modules: Modules, roles: Role[]): 
           { name: 'expire-media', run: () => modules.media.expire() },
           { name: 'expire-graph-media-ids', run: () => modules.graphMedia.expire() },
           { name: 'expire-link-opens', run: () => modules.links.expireOpens() },
+          // Each business at most every 6 h (the evaluation stores when it last ran).
+          { name: 'evaluate-messaging-limits', run: () => modules.limits.evaluate() },
           {
             name: 'expire-business-inbox',
             run: () => modules.business.expireInbox((id, before) => modules.inbox.deleteBefore(id, before)),

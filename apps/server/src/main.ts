@@ -38,6 +38,11 @@ Usage:
                                        operator: the live access tokens (ids and prefixes)
   parley business token revoke BUSINESS_ID TOKEN_ID
                                        operator: revoke an access token at once
+  parley business throughput PHONE_NUMBER_ID MPS
+                                       operator: a number's API throughput (default 80 messages/s)
+  parley business tier BUSINESS_ID TIER
+                                       operator: a business's messaging limit (TIER_250, TIER_2K,
+                                       TIER_10K, TIER_100K, TIER_UNLIMITED)
   parley plan list [--json]            operator: the business plans
   parley plan set PLAN [--name N] [--price MINOR] [--currency USD] [--limit agents=10]…
                   [--feature verified_badge=on]…
@@ -233,7 +238,8 @@ const BUSINESS_USAGE =
   'usage: parley business create --name "Acme" --phone +15550002222 [--owner P] [--json] | ' +
   'parley business verify BUSINESS_ID [--revoke] | parley business plan BUSINESS_ID PLAN | ' +
   'parley business token create|list BUSINESS_ID [--name N] [--json] | ' +
-  'parley business token revoke BUSINESS_ID TOKEN_ID';
+  'parley business token revoke BUSINESS_ID TOKEN_ID | ' +
+  'parley business throughput PHONE_NUMBER_ID MPS | parley business tier BUSINESS_ID TIER';
 
 async function business(config: Config, args: string[], io: Io): Promise<number> {
   const [sub, ...rest] = args;
@@ -254,7 +260,7 @@ async function business(config: Config, args: string[], io: Io): Promise<number>
     if (!values.phone) throw new CliUsageError('--phone is required (E.164, e.g. +15550002222)');
   } else if (sub === 'verify') {
     if (positionals.length !== 1) throw new CliUsageError(BUSINESS_USAGE);
-  } else if (sub === 'plan') {
+  } else if (sub === 'plan' || sub === 'throughput' || sub === 'tier') {
     if (positionals.length !== 2) throw new CliUsageError(BUSINESS_USAGE);
   } else if (sub === 'token') {
     const [action, ...ids] = positionals;
@@ -308,6 +314,12 @@ async function business(config: Config, args: string[], io: Io): Promise<number>
     } else if (sub === 'verify') {
       await modules.business.setVerified(positionals[0] ?? '', !values.revoke);
       io.stdout.write(values.revoke ? 'verification revoked\n' : 'verified\n');
+    } else if (sub === 'throughput') {
+      await modules.limits.setThroughput(positionals[0] ?? '', Number(positionals[1]));
+      io.stdout.write(`throughput set to ${Number(positionals[1])} messages/s\n`);
+    } else if (sub === 'tier') {
+      const tier = await modules.limits.setTier(positionals[0] ?? '', positionals[1] ?? '');
+      io.stdout.write(`messaging limit set to ${tier}\n`);
     } else {
       await modules.business.setPlan(positionals[0] ?? '', positionals[1] ?? '');
       io.stdout.write(`plan set to ${positionals[1]}\n`);

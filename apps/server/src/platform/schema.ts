@@ -407,6 +407,32 @@ export interface MessageEventsTable {
   occurred_at: number;
 }
 
+/** A business's messaging-limit tier (migration 0020); no row: the starting tier. */
+export interface BusinessLimitsTable {
+  business_id: string;
+  tier: 'TIER_250' | 'TIER_2K' | 'TIER_10K' | 'TIER_100K' | 'TIER_UNLIMITED';
+  tier_changed_at: number;
+  tier_changed_by: 'initial' | 'automatic' | 'operator';
+  evaluated_at: number | null;
+}
+
+/** A business number's throughput and quality rating (migration 0020). */
+export interface NumberLimitsTable {
+  phone_number_id: string;
+  business_id: string;
+  throughput_mps: number | null;
+  quality_rating: 'GREEN' | 'YELLOW' | 'RED';
+  quality_changed_at: number;
+}
+
+/** A person who sent STOP to a business number (migration 0020). */
+export interface MarketingOptOutsTable {
+  phone_number_id: string;
+  person_account_id: string;
+  business_id: string;
+  opted_out_at: number;
+}
+
 export interface PlansTable {
   id: string;
   name: string;
@@ -562,6 +588,9 @@ export interface Database {
   business_outbox: BusinessOutboxTable;
   api_messages: ApiMessagesTable;
   message_events: MessageEventsTable;
+  business_limits: BusinessLimitsTable;
+  number_limits: NumberLimitsTable;
+  marketing_opt_outs: MarketingOptOutsTable;
   plans: PlansTable;
   business_automations: BusinessAutomationsTable;
   keyword_rules: KeywordRulesTable;

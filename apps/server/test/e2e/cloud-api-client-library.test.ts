@@ -40,6 +40,19 @@ describe('whatsapp-api-js against Parley', () => {
     const api = clientFor(biz.access_token, biz.app_secret);
     const p = await server.newPerson('Pat');
     const person = await sdk.connect(p.token, { synced: true });
+    // Free-form messages go only to people who wrote in the last 24 hours.
+    await person.client.sendText(bizPhone, 'Hello?');
+    await until(
+      async () =>
+        (
+          await server.platform.db.kysely
+            .selectFrom('conversations')
+            .select('id')
+            .where('person_account_id', '=', p.account_id)
+            .where('last_inbound_at', 'is not', null)
+            .execute()
+        ).length === 1,
+    );
 
     const sent = await api.sendMessage(
       biz.phone_number_id,

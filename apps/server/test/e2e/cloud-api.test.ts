@@ -35,6 +35,19 @@ describe('the Business Messaging API', () => {
     const p = await server.newPerson('Pat');
     const person = await sdk.connect(p.token, { synced: true });
     const to = p.phone.slice(1); // Cloud API clients send digits without '+'
+    // Free-form messages go only to people who wrote in the last 24 hours.
+    await person.client.sendText(bizPhone, 'Hello?');
+    await until(
+      async () =>
+        (
+          await server.platform.db.kysely
+            .selectFrom('conversations')
+            .select('id')
+            .where('person_account_id', '=', p.account_id)
+            .where('last_inbound_at', 'is not', null)
+            .execute()
+        ).length === 1,
+    );
 
     const sent = await post(
       `/v23.0/${biz.phone_number_id}/messages`,
@@ -245,10 +258,17 @@ describe('the Business Messaging API', () => {
       [path, { messaging_product: 'whatsapp', to, type: 'text', text: {} }, biz.access_token, 400, 131008],
       [
         path,
-        { messaging_product: 'whatsapp', to, type: 'image', image: { id: '1' } },
+        { messaging_product: 'whatsapp', to, type: 'hologram', hologram: {} },
         biz.access_token,
         400,
         131051,
+      ],
+      [
+        path,
+        { messaging_product: 'whatsapp', to, type: 'image', image: { id: '1' } },
+        biz.access_token,
+        400,
+        100,
       ],
       [path, text('x'.repeat(4097)), biz.access_token, 400, 131009],
       [path, '{"messaging_product":', biz.access_token, 400, 100],

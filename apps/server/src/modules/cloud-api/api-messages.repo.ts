@@ -104,6 +104,35 @@ export function createApiMessagesRepo(db: Executor) {
         .execute();
     },
 
+    /** Whether a message belongs to the chat of a business number and a person (either way). */
+    async inChat(
+      messageId: string,
+      phoneNumberId: string,
+      personAccountId: string,
+      tx: Executor = db,
+    ): Promise<boolean> {
+      const row = await tx
+        .selectFrom('business_messages as m')
+        .innerJoin('conversations as c', 'c.id', 'm.conversation_id')
+        .select('m.message_id')
+        .where('m.message_id', '=', messageId)
+        .where('c.phone_number_id', '=', phoneNumberId)
+        .where('c.person_account_id', '=', personAccountId)
+        .executeTakeFirst();
+      return row !== undefined;
+    },
+
+    /** The E.164 number of a message's sender (while its metadata lives: 30 days). */
+    async senderPhone(tx: Executor, messageId: string): Promise<string | undefined> {
+      const row = await tx
+        .selectFrom('message_meta as m')
+        .innerJoin('accounts as a', 'a.id', 'm.sender_account')
+        .select('a.phone')
+        .where('m.message_id', '=', messageId)
+        .executeTakeFirst();
+      return row?.phone;
+    },
+
     /** Display names of people (the `contacts[].profile.name` of message webhooks). */
     async names(tx: Executor, accountIds: string[]): Promise<Map<string, { phone: string; name: string }>> {
       if (accountIds.length === 0) return new Map();

@@ -9,6 +9,7 @@ import type { Executor } from '../../platform/db.js';
 import type { InboxObserver, OutboundRecord } from '../business/index.js';
 import type { EnvelopeRow } from '../delivery/index.js';
 import type { ApiMessageRow, ApiMessagesRepo, MessageEventRow } from './api-messages.repo.js';
+import type { LimitsService } from './limits/index.js';
 import { classify, FREE_ENTRY_POINT_MS, type MessageCategory, marketOf, type Pricing } from './pricing.js';
 import { toWamid } from './wamid.js';
 import type { WebhookChange, WebhookPort } from './webhook-port.js';
@@ -32,8 +33,8 @@ export interface ApiObserverDeps {
   repo: ApiMessagesRepo;
   webhooks: WebhookPort;
   inboundMessage: InboundMapper;
-  /** Called for people's messages (opt-outs: STOP / START). */
-  onInbound?: (tx: Executor, number: NumberRow, messages: EnvelopeRow[]) => Promise<void>;
+  /** Records people's STOP / START (marketing opt-outs) with their messages. */
+  limits?: Pick<LimitsService, 'recordInbound'>;
 }
 
 const seconds = (ms: number) => String(Math.floor(ms / 1000));
@@ -100,6 +101,18 @@ export function statusChange(
   };
 }
 
+/** The text of a payload (`{"text": "…"}`, as text messages carry it), if any. */
+function textOf(payload: string): string | null {
+  try {
+    const value: unknown = JSON.parse(Buffer.from(payload, 'base64').toString('utf8'));
+    return typeof value === 'object' && value !== null && 'text' in value && typeof value.text === 'string'
+      ? value.text
+      : null;
+  } catch {
+    return null;
+  }
+}
+
 function fieldsMessageId(fields: string | null | undefined): string | undefined {
   if (!fields) return undefined;
   try {
@@ -150,11 +163,18 @@ export function createApiObserver(deps: ApiObserverDeps): InboxObserver {
         if (!messageId) continue;
         const [row] = await repo.byIds(tx, [messageId]);
         if (row?.status !== 'accepted') continue;
-        const error: StatusError = {
-          code: 131026,
-          title: 'Message undeliverable',
-          details: `The message could not be delivered (${reason}).`,
-        };
+        const error: StatusError =
+          reason === 'MEDIA_NOT_FOUND'
+            ? {
+                code: 131053,
+                title: 'Media upload error',
+                details: 'The media of the message is no longer available.',
+              }
+            : {
+                code: 131026,
+                title: 'Message undeliverable',
+                details: `The message could not be delivered (${reason}).`,
+              };
         await repo.fail(tx, messageId, error.code, error.details);
         await webhooks.enqueue(tx, [statusChange(number, row, 'failed', outbox.created_at, error)]);
       }
@@ -244,7 +264,16 @@ export function createApiObserver(deps: ApiObserverDeps): InboxObserver {
 
     async inbound(tx, number, messages) {
       if (messages.length === 0) return;
-      await deps.onInbound?.(tx, number, messages);
+      for (const m of messages) {
+        if (m.kind !== 'message' || !deps.limits) continue;
+        await deps.limits.recordInbound(tx, {
+          businessId: number.business_id,
+          phoneNumberId: number.phone_number_id,
+          personAccountId: m.sender_account,
+          text: textOf(m.payload),
+          at: m.sent_at,
+        });
+      }
       const people = await repo.names(tx, [...new Set(messages.map((m) => m.sender_account))]);
       const changes: WebhookChange[] = [];
       for (const message of messages) {

@@ -29,6 +29,9 @@ import type { ReceiptsService } from '../receipts/index.js';
 import type { ApiMessageRow, ApiMessagesRepo } from './api-messages.repo.js';
 import { statusChange } from './api-observer.js';
 import { GraphError, graphErrors } from './graph-error.js';
+import type { GraphMediaService } from './graph-media.service.js';
+import type { LimitsService } from './limits/index.js';
+import { bindMedia, encodePayload, type MediaRef, parseOutgoing } from './message-content.js';
 import { fromWamid, toWamid } from './wamid.js';
 import type { WebhookPort } from './webhook-port.js';
 
@@ -37,40 +40,23 @@ export const MAX_TEXT_BODY = 4096;
 /** `biz_opaque_callback_data` is limited to 512 characters. */
 export const MAX_CALLBACK_DATA = 512;
 
-/** What the limits say of a send they allow (see the limits part of the API). */
-export interface SendAllowance {
-  windowOpen: boolean;
-  entryPoint: string | null;
+/** What the templates part makes of a send's `template` object (see templates/). */
+export interface PreparedTemplate {
+  templateId: string;
+  name: string;
+  language: string;
+  category: 'marketing' | 'utility' | 'authentication';
+  rendered: {
+    header?: { type: string; text?: string; [k: string]: unknown } | undefined;
+    body: string;
+    footer?: string | undefined;
+    buttons?: Record<string, unknown>[] | undefined;
+  };
 }
 
-export interface LimitsPort {
-  check(input: {
-    businessId: string;
-    number: { phone_number_id: string; account_id: string };
-    personAccountId: string | undefined;
-    toPhone: string;
-    kind: 'template' | 'free_form';
-    category?: 'marketing' | 'utility' | 'authentication' | undefined;
-    now: number;
-  }): Promise<SendAllowance>;
-}
-
-/** Until limits are wired: everything allowed, the window taken as open. */
-export const NO_LIMITS: LimitsPort = {
-  async check() {
-    return { windowOpen: true, entryPoint: null };
-  },
-};
-
-/** A checked send, in the shape the pipeline needs. */
-export interface OutgoingSend {
-  type: string;
-  /** The Parley message payload (JSON, base64 when queued). */
-  payload: Record<string, unknown>;
-  fields: Omit<OutboxFields, 'messageId'>;
-  category?: 'marketing' | 'utility' | 'authentication' | undefined;
-  templateId?: string | undefined;
-  callbackData?: string | undefined;
+export interface TemplatesPort {
+  /** Checks the template object of a send against the approved template; throws GraphErrors. */
+  prepareSend(businessId: string, template: unknown, now: number): Promise<PreparedTemplate>;
 }
 
 export interface CloudApiServiceDeps {
@@ -81,7 +67,11 @@ export interface CloudApiServiceDeps {
   delivery: Pick<DeliveryService, 'typing'>;
   repo: ApiMessagesRepo;
   webhooks: WebhookPort;
-  limits?: LimitsPort;
+  /** The rules Meta enforces (limits/), and numbers' quality, tier, throughput and status. */
+  limits?: Pick<LimitsService, 'check' | 'numberStatus'>;
+  /** Media a send names (by id or link), resolved to Parley media. */
+  media?: Pick<GraphMediaService, 'resolveMedia'>;
+  templates?: TemplatesPort;
   clock: Clock;
   ids: Pick<Ids, 'newCode' | 'newId'>;
   logger: Logger;
@@ -105,46 +95,15 @@ export interface SendResponse {
 const isRecord = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v);
 
-/** The text-only parser, until every message type is parsed by message-content.ts. */
-function parseText(body: Record<string, unknown>): OutgoingSend {
-  const type = body.type ?? 'text';
-  if (type !== 'text')
-    throw graphErrors.unsupportedType(`Message type "${String(type)}" is not supported yet.`);
-  const text = body.text;
-  if (!isRecord(text) || typeof text.body !== 'string' || text.body.length === 0) {
-    throw graphErrors.missingParameter('text.body is required for a text message.');
-  }
-  if (text.body.length > MAX_TEXT_BODY) {
-    throw graphErrors.badValue(`text.body is limited to ${MAX_TEXT_BODY} characters.`);
-  }
-  if (text.preview_url !== undefined && typeof text.preview_url !== 'boolean') {
-    throw graphErrors.badValue('text.preview_url must be a boolean.');
-  }
-  const fields: OutgoingSend['fields'] = {};
-  if (body.context !== undefined) {
-    const context = body.context;
-    if (!isRecord(context) || typeof context.message_id !== 'string') {
-      throw graphErrors.missingParameter('context.message_id is required with context.');
-    }
-    const replyTo = fromWamid(context.message_id);
-    if (!replyTo)
-      throw graphErrors.invalidParameter(`context.message_id ${context.message_id} is not a message id.`);
-    fields.replyTo = replyTo;
-  }
-  let callbackData: string | undefined;
-  if (body.biz_opaque_callback_data !== undefined) {
-    if (typeof body.biz_opaque_callback_data !== 'string')
-      throw graphErrors.badValue('biz_opaque_callback_data must be a string.');
-    if (body.biz_opaque_callback_data.length > MAX_CALLBACK_DATA)
-      throw graphErrors.badValue(`biz_opaque_callback_data is limited to ${MAX_CALLBACK_DATA} characters.`);
-    callbackData = body.biz_opaque_callback_data;
-  }
-  return {
-    type: 'text',
-    payload: { type: 'text', text: text.body, ...(text.preview_url === true ? { preview_url: true } : {}) },
-    fields,
-    callbackData,
-  };
+/** The media of a rendered template's header (image, video or document by id or link). */
+function headerMediaRef(header: PreparedTemplate['rendered']['header']): MediaRef | undefined {
+  if (!header || !['image', 'video', 'document'].includes(header.type)) return undefined;
+  const kind = header.type as 'image' | 'video' | 'document';
+  const source = header[kind] ?? (header as { media?: unknown }).media;
+  if (!isRecord(source)) return undefined;
+  if (typeof source.id === 'string') return { slot: 'header', kind, source: { id: source.id } };
+  if (typeof source.link === 'string') return { slot: 'header', kind, source: { link: source.link } };
+  return undefined;
 }
 
 type NumberRow = NonNullable<Awaited<ReturnType<BusinessRepo['numberById']>>>;
@@ -154,13 +113,14 @@ interface PendingAccept {
   api: ApiMessageRow;
   payload: string;
   fields: OutboxFields;
+  /** Refused after accepting (the Cloud API reports these as a failed status). */
+  failure?: GraphError | undefined;
   resolve(): void;
   reject(e: unknown): void;
 }
 
 export function createCloudApiService(deps: CloudApiServiceDeps) {
   const { businessRepo, repo, clock, ids, logger } = deps;
-  const limits = deps.limits ?? NO_LIMITS;
 
   // Requests accepted in the same turn of the event loop share one transaction: at thousands
   // of sends a second, one commit per request would be the bottleneck.
@@ -183,7 +143,7 @@ export function createCloudApiService(deps: CloudApiServiceDeps) {
 
   async function commitAccepts(batch: PendingAccept[]): Promise<void> {
     const sends = batch.flatMap((p) =>
-      p.api.to_account === null
+      p.api.to_account === null || p.failure
         ? []
         : [
             {
@@ -206,16 +166,19 @@ export function createCloudApiService(deps: CloudApiServiceDeps) {
           tx,
           batch.map((p) => p.api),
         );
-        // Not on Parley: accepted, then failed, as the Cloud API reports it.
-        const unknown = batch.filter((p) => p.api.status === 'failed');
+        // Refused after accepting (not on Parley, outside the window, …): a failed status.
         await deps.webhooks.enqueue(
           tx,
-          unknown.map((p) =>
-            statusChange(p.number, p.api, 'failed', p.api.created_at, {
-              code: 131026,
-              title: 'Message undeliverable',
-              details: p.api.error_details ?? '',
-            }),
+          batch.flatMap((p) =>
+            p.failure
+              ? [
+                  statusChange(p.number, p.api, 'failed', p.api.created_at, {
+                    code: p.failure.code,
+                    title: p.failure.message.replace(/^\(#\d+\) /, ''),
+                    details: p.failure.extra.details ?? '',
+                  }),
+                ]
+              : [],
           ),
         );
       });
@@ -235,18 +198,28 @@ export function createCloudApiService(deps: CloudApiServiceDeps) {
   }
 
   /** A phone number as `GET /{phone-number-id}` and `/{waba-id}/phone_numbers` show it. */
-  function phoneNumberView(n: { phone_number_id: string; phone: string }, name: string, verified: boolean) {
+  async function phoneNumberView(
+    n: { phone_number_id: string; phone: string },
+    name: string,
+    verified: boolean,
+  ) {
+    const limits = (await deps.limits?.numberStatus(n, verified)) ?? {
+      quality_rating: 'GREEN',
+      messaging_limit_tier: 'TIER_1K',
+      throughput: { level: 'STANDARD' },
+      status: 'CONNECTED',
+    };
     return {
       id: n.phone_number_id,
       display_phone_number: displayPhone(n.phone),
       verified_name: name,
       code_verification_status: 'VERIFIED',
-      quality_rating: 'GREEN',
+      quality_rating: limits.quality_rating,
       platform_type: 'CLOUD_API',
-      throughput: { level: 'STANDARD' },
-      status: 'CONNECTED',
+      throughput: limits.throughput,
+      status: limits.status,
       name_status: verified ? 'APPROVED' : 'PENDING_REVIEW',
-      messaging_limit_tier: 'TIER_1K',
+      messaging_limit_tier: limits.messaging_limit_tier,
       account_mode: 'LIVE',
       is_official_business_account: verified,
     };
@@ -259,10 +232,13 @@ export function createCloudApiService(deps: CloudApiServiceDeps) {
     fields?: string[],
   ): Promise<Record<string, unknown>[]> {
     const more = await deps.numberFields?.(numbers.map((n) => n.phone_number_id));
-    return numbers.map((n) => {
+    const views = await Promise.all(
+      numbers.map((n) => phoneNumberView(n, business.name, business.name_verified === 1)),
+    );
+    return numbers.map((n, i) => {
       const added = more?.get(n.phone_number_id);
       const view: Record<string, unknown> = {
-        ...phoneNumberView(n, business.name, business.name_verified === 1),
+        ...views[i],
         ...added?.base,
       };
       if (!fields) return view;
@@ -345,7 +321,6 @@ export function createCloudApiService(deps: CloudApiServiceDeps) {
       businessId: string,
       phoneNumberId: string,
       body: unknown,
-      parse: (body: Record<string, unknown>) => OutgoingSend | Promise<OutgoingSend> = parseText,
     ): Promise<SendResponse | { success: true }> {
       const number = await numberOf(businessId, phoneNumberId);
       if (!isRecord(body)) throw graphErrors.invalidParameter('The request body must be a JSON object.');
@@ -357,29 +332,94 @@ export function createCloudApiService(deps: CloudApiServiceDeps) {
       }
       if (body.status !== undefined) return markRead(number, body);
 
-      if (body.recipient_type !== undefined && body.recipient_type !== 'individual') {
-        throw graphErrors.badValue('recipient_type can only be "individual" here.');
-      }
-      if (typeof body.to !== 'string' || body.to.trim() === '')
-        throw graphErrors.missingParameter('to is required.');
-      const input = body.to;
+      const message = parseOutgoing(body);
+      const input = message.to;
       const digits = input.replace(/[\s().+-]/g, '');
       const phone = /^\d{6,15}$/.test(digits) ? normalizePhone(`+${digits}`) : undefined;
       if (!phone) throw graphErrors.badValue(`to "${input}" is not a phone number in international form.`);
       if (phone === number.phone) throw graphErrors.recipientIsSender();
-      const send = await parse(body);
+      const now = clock.now();
+
+      // Templates: checked against the approved template and rendered into the payload.
+      let content = message.content;
+      let prepared: PreparedTemplate | undefined;
+      let headerMedia: MediaRef | undefined;
+      if (message.type === 'template') {
+        if (!deps.templates) throw graphErrors.unsupportedType('Template messages are not available.');
+        prepared = await deps.templates.prepareSend(businessId, message.template, now);
+        const { header, ...rest } = prepared.rendered;
+        headerMedia = headerMediaRef(header);
+        content = {
+          type: 'template',
+          template: {
+            name: prepared.name,
+            language: prepared.language,
+            category: prepared.category,
+            ...(header ? { header } : {}),
+            ...rest,
+          },
+          text: prepared.rendered.body,
+        };
+      }
+
+      // Media by id or link: resolved before anything is written (a link fetch takes time).
+      const refs = headerMedia ? [...message.media, headerMedia] : message.media;
+      const resolved =
+        refs.length > 0 && deps.media
+          ? await deps.media.resolveMedia(businessId, number.phone_number_id, refs)
+          : [];
+      if (refs.length > 0 && !deps.media)
+        throw graphErrors.unsupportedType('Media messages are not available.');
+      const bound = bindMedia({ content, media: message.media }, resolved.slice(0, message.media.length));
+      content = bound.content;
+      const mediaIds = [...bound.mediaIds];
+      const headerResolved = headerMedia ? resolved[message.media.length] : undefined;
+      if (headerMedia && headerResolved && content) {
+        const template = content.template as Record<string, unknown>;
+        const header = template.header as Record<string, unknown>;
+        header[headerMedia.kind] = {
+          media_id: headerResolved.mediaId,
+          mime_type: headerResolved.mimeType,
+          sha256: headerResolved.sha256,
+          file_size: headerResolved.size,
+        };
+        if (!mediaIds.includes(headerResolved.mediaId)) mediaIds.push(headerResolved.mediaId);
+      }
 
       const person = await businessRepo.accountByKey(phone);
-      const now = clock.now();
-      const allowance = await limits.check({
-        businessId,
-        number,
-        personAccountId: person?.id,
-        toPhone: phone,
-        kind: send.type === 'template' ? 'template' : 'free_form',
-        category: send.category,
-        now,
-      });
+      // A reply or reaction names a message of this chat.
+      for (const target of [message.replyTo, message.ref]) {
+        if (
+          target !== undefined &&
+          !(person && (await repo.inChat(target, number.phone_number_id, person.id)))
+        ) {
+          throw graphErrors.invalidParameter(`Message ${toWamid(target)} is not a message of this chat.`);
+        }
+      }
+
+      let failure: GraphError | undefined = person
+        ? undefined
+        : graphErrors.undeliverable(`${phone} is not on Parley.`);
+      let allowance = { windowOpen: true, entryPoint: null as string | null };
+      if (!failure && deps.limits) {
+        const business = await businessOf(businessId);
+        try {
+          allowance = await deps.limits.check({
+            business: { id: business.id, name_verified: business.name_verified },
+            number,
+            personAccountId: person?.id,
+            toPhone: phone,
+            kind: message.type === 'template' ? 'template' : 'free_form',
+            ...(prepared ? { category: prepared.category } : {}),
+            now,
+          });
+        } catch (e: unknown) {
+          // Meta answers some refusals at once and reports others as a failed status.
+          if (!(e instanceof GraphError) || !e.async) throw e;
+          failure = e;
+        }
+      }
+
       const messageId = ids.newId('msg');
       const api: ApiMessageRow = {
         message_id: messageId,
@@ -387,27 +427,27 @@ export function createCloudApiService(deps: CloudApiServiceDeps) {
         phone_number_id: number.phone_number_id,
         to_phone: phone,
         to_account: person?.id ?? null,
-        type: send.type,
-        category: send.category ?? null,
-        template_id: send.templateId ?? null,
-        callback_data: send.callbackData ?? null,
+        type: message.type,
+        category: prepared?.category ?? null,
+        template_id: prepared?.templateId ?? null,
+        callback_data: message.callbackData ?? null,
         window_open: allowance.windowOpen ? 1 : 0,
         entry_point: allowance.entryPoint,
-        status: person ? 'accepted' : 'failed',
-        error_code: person ? null : 131026,
-        error_details: person ? null : `${phone} is not on Parley.`,
+        status: failure ? 'failed' : 'accepted',
+        error_code: failure ? failure.code : null,
+        error_details: failure ? (failure.extra.details ?? failure.message) : null,
         created_at: now,
         sent_at: null,
         delivered_at: null,
         read_at: null,
       };
+      const fields: OutboxFields = { messageId };
+      if (message.kind === 'reaction') fields.kind = 'reaction';
+      if (message.ref) fields.ref = message.ref;
+      if (message.replyTo) fields.replyTo = message.replyTo;
+      if (mediaIds.length > 0 && message.kind !== 'reaction') fields.media = mediaIds;
       try {
-        await accept({
-          number,
-          api,
-          payload: Buffer.from(JSON.stringify(send.payload)).toString('base64'),
-          fields: { ...send.fields, messageId },
-        });
+        await accept({ number, api, payload: encodePayload(content), fields, failure });
       } catch (e: unknown) {
         if (e instanceof GraphError) throw e;
         throw graphErrors.unavailable('The message could not be stored; retry later.');

@@ -9,10 +9,24 @@ export class GraphError extends Error {
     readonly code: number,
     message: string,
     readonly status: number,
-    readonly extra: { type?: string; subcode?: number; details?: string } = {},
+    readonly extra: {
+      type?: string;
+      subcode?: number;
+      details?: string;
+      /**
+       * Meta accepts such a send (200 and a wamid) and reports this error later, in a failed
+       * status webhook, instead of answering it at once.
+       */
+      async?: true;
+    } = {},
   ) {
     super(message);
     this.name = 'GraphError';
+  }
+
+  /** Whether Meta reports this error asynchronously (a failed status), not as the HTTP answer. */
+  get async(): boolean {
+    return this.extra.async === true;
   }
 }
 
@@ -64,6 +78,42 @@ export const graphErrors = {
   blockFailed: (blocking: boolean) =>
     new GraphError(139100, '(#139100) Failed to block/unblock users', 400, {
       details: `Failed to ${blocking ? 'block' : 'unblock'} some users, see the block_users response list for details`,
+    }),
+
+  // The rules Meta enforces on sends (limits/); details are Meta's own texts where it has one.
+  rateLimitHit: () =>
+    new GraphError(130429, '(#130429) Rate limit hit', 400, {
+      details:
+        'Message failed to send because there were too many messages sent from this phone number in a short period of time',
+    }),
+  pairRateLimitHit: () =>
+    new GraphError(131056, '(#131056) (Business Account, Consumer Account) pair rate limit hit', 400, {
+      details:
+        'Message failed to send because there were too many messages sent from this phone number to the same phone number in a short period of time.',
+    }),
+  reengagement: () =>
+    new GraphError(131047, '(#131047) Re-engagement message', 400, {
+      details:
+        'Message failed to send because more than 24 hours have passed since the customer last replied to this number.',
+      async: true,
+    }),
+  messagingLimitHit: (limit: number) =>
+    new GraphError(131048, '(#131048) Spam rate limit hit', 400, {
+      details: `Message failed to send because there are restrictions on how many messages can be sent from this phone number: the business reached its messaging limit of ${limit} unique people in 24 hours.`,
+      async: true,
+    }),
+  /** As Meta does, the details do not tell the business that the person blocked it. */
+  blockedByRecipient: () =>
+    new GraphError(131026, '(#131026) Message undeliverable', 400, {
+      details:
+        'Unable to deliver message. Reasons can include: the recipient phone number is not on this service, or the recipient cannot receive messages from this number.',
+      async: true,
+    }),
+  marketingOptOut: () =>
+    new GraphError(131050, '(#131050) User stopped marketing messages', 400, {
+      details:
+        'Unable to deliver the message. This recipient has chosen to stop receiving marketing messages on WhatsApp from your business.',
+      async: true,
     }),
 };
 

@@ -431,7 +431,7 @@ export function createGraphMediaService(deps: GraphMediaServiceDeps) {
     ): Promise<InboundMedia[]> {
       const out: InboundMedia[] = [];
       for (const mediaId of parleyMediaIds) {
-        const found = await media.find(mediaId);
+        const found = await media.find(mediaId, tx);
         if (!found) continue;
         out.push({
           graphId: await graphMediaIdFor(businessId, phoneNumberId, mediaId, tx),

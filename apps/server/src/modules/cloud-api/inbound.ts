@@ -1,47 +1,72 @@
 /**
  * People's messages to a business number as the Cloud API's inbound message objects
- * (`value.messages[]` of a `messages` webhook).
- * TODO(#5): every message type; text (and what carries text) until then.
+ * (`value.messages[]` of a `messages` webhook): the envelope's payload and its features
+ * (reply, forward, reaction, media) mapped by webhook-message.ts, media given Graph ids the
+ * business can download.
  */
 import type { Executor } from '../../platform/db.js';
+import type { OutboundRecord } from '../business/index.js';
 import type { EnvelopeRow } from '../delivery/index.js';
-import { toWamid } from './wamid.js';
+import type { GraphMediaService } from './graph-media.service.js';
+import { type InboundMessageInput, toWebhookMessage } from './webhook-message.js';
+
+interface Extra {
+  ref?: string;
+  reply_to?: string;
+  forwarded?: number;
+  forwarded_many?: boolean;
+  media?: string[];
+}
 
 function decode(payload: string): unknown {
+  if (payload === '') return null;
+  const text = Buffer.from(payload, 'base64').toString('utf8');
   try {
-    return JSON.parse(Buffer.from(payload, 'base64').toString('utf8'));
+    return JSON.parse(text);
   } catch {
-    return undefined;
+    return text;
   }
 }
 
-export async function inboundText(
-  _tx: Executor,
-  _number: unknown,
-  message: EnvelopeRow,
-): Promise<Record<string, unknown> | undefined> {
-  const base = {
-    from: message.sender_phone.replace(/^\+/, ''),
-    id: toWamid(message.message_id),
-    timestamp: String(Math.floor(message.sent_at / 1000)),
-  };
-  const value = decode(message.payload);
-  const text =
-    typeof value === 'object' && value !== null && 'text' in value && typeof value.text === 'string'
-      ? value.text
-      : undefined;
-  if (message.kind === 'message' && text !== undefined)
-    return { ...base, type: 'text', text: { body: text } };
-  return {
-    ...base,
-    type: 'unsupported',
-    errors: [
-      {
-        code: 131051,
-        title: 'Message type unknown',
-        message: 'Message type unknown',
-        error_data: { details: 'Message type is currently not supported.' },
-      },
-    ],
+export interface InboundMapperDeps {
+  media: Pick<GraphMediaService, 'inboundMedia'>;
+  /** Who sent a message (the replied-to message's sender, for `context.from`). */
+  senderOf(tx: Executor, messageId: string): Promise<string | undefined>;
+}
+
+export function createInboundMapper(deps: InboundMapperDeps) {
+  return async (tx: Executor, number: OutboundRecord['number'], message: EnvelopeRow) => {
+    let extra: Extra = {};
+    try {
+      extra = message.extra ? (JSON.parse(message.extra) as Extra) : {};
+    } catch {
+      extra = {};
+    }
+    const kind = (['message', 'reaction', 'edit', 'delete'] as const).find((k) => k === message.kind);
+    if (!kind) return undefined;
+    const input: InboundMessageInput = {
+      messageId: message.message_id,
+      fromPhone: message.sender_phone,
+      sentAt: message.sent_at,
+      kind,
+      payload: decode(message.payload),
+    };
+    if (extra.ref) input.ref = extra.ref;
+    if (extra.reply_to) {
+      input.replyTo = extra.reply_to;
+      const from = await deps.senderOf(tx, extra.reply_to);
+      if (from) input.replyToFrom = from;
+    }
+    if (extra.forwarded) input.forwarded = true;
+    if (extra.forwarded_many) input.forwardedMany = true;
+    if (extra.media && extra.media.length > 0) {
+      input.media = await deps.media.inboundMedia(
+        number.business_id,
+        number.phone_number_id,
+        extra.media,
+        tx,
+      );
+    }
+    return toWebhookMessage(input) as Record<string, unknown>;
   };
 }

@@ -9,7 +9,14 @@ export { createGraphMediaRepo } from './graph-media.repo.js';
 export { graphMediaObjects, graphMediaRoutes } from './graph-media.routes.js';
 export { createGraphMediaService, type GraphMediaService } from './graph-media.service.js';
 export type { GraphCaller, GraphObjects, GraphRouteContext, GraphRoutes } from './graph-routes.js';
-export { inboundText } from './inbound.js';
+export { createInboundMapper } from './inbound.js';
+export {
+  type CheckInput,
+  type CheckResult,
+  createLimitsModule,
+  type LimitsService,
+  type NumberStatus,
+} from './limits/index.js';
 export { createManageRepo } from './manage.repo.js';
 export { manageRoutes } from './manage.routes.js';
 export { createManageService, type ManageService } from './manage.service.js';

@@ -20,6 +20,7 @@ import {
 } from '@parley/protocol';
 import { AppError } from '../../errors.js';
 import type { Clock } from '../../platform/clock.js';
+import type { Executor } from '../../platform/db.js';
 import type { Ids } from '../../platform/ids.js';
 import type { Logger } from '../../platform/logger.js';
 import type { DeviceActor } from '../accounts/index.js';
@@ -260,8 +261,9 @@ export function createMediaService(deps: MediaServiceDeps) {
       await store.discard(received.file);
     },
 
-    async find(mediaId: string): Promise<MediaRow | undefined> {
-      return repo.find(mediaId);
+    /** A media row; pass the transaction when inside one (SQLite has one connection). */
+    async find(mediaId: string, tx?: Executor): Promise<MediaRow | undefined> {
+      return repo.find(mediaId, tx);
     },
 
     /**
