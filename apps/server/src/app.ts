@@ -10,7 +10,7 @@ import { createHttpServer } from './http/server.js';
 import { createAccountsModule } from './modules/accounts/index.js';
 import { createBusinessModule } from './modules/business/index.js';
 import { createChatsModule } from './modules/chats/index.js';
-import { type CloudApiRoutesDeps, createCloudApiService } from './modules/cloud-api/index.js';
+import { type CloudApiRoutesDeps, createCloudApiService, NO_WEBHOOKS } from './modules/cloud-api/index.js';
 import { createContactsModule } from './modules/contacts/index.js';
 import {
   createDeliveryModule,
@@ -24,6 +24,7 @@ import { createLinksModule } from './modules/links/index.js';
 import { createMediaModule } from './modules/media/index.js';
 import { createPlansModule } from './modules/plans/index.js';
 import { createReceiptsModule } from './modules/receipts/index.js';
+import { createTemplatesModule, templateObjects, templatesGraphRoutes } from './modules/templates/index.js';
 import { createMemoryBus } from './platform/bus.js';
 import { type Clock, systemClock } from './platform/clock.js';
 import { openDb } from './platform/db.js';
@@ -212,12 +213,25 @@ export function createModules(p: Platform) {
     receipts: receipts.service,
     ids: p.ids,
   });
+  const templates = createTemplatesModule({
+    db: p.db,
+    businessRepo: business.repo,
+    // TODO(#5): the webhooks module's port, once it lands.
+    webhooks: NO_WEBHOOKS,
+    clock: p.clock,
+    ids: p.ids,
+  });
   // The Business Messaging API's parts each add their Graph paths and objects here.
-  const cloudApi: CloudApiRoutesDeps = { cloudApi: cloudApiService, routes: [], objects: [] };
+  const cloudApi: CloudApiRoutesDeps = {
+    cloudApi: cloudApiService,
+    routes: [templatesGraphRoutes(templates.service)],
+    objects: [templateObjects(templates.service)],
+  };
   return {
     accounts: accounts.service,
     delivery: delivery.service,
     cloudApi,
+    templates: templates.service,
     business: business.service,
     inbox: business.inbox,
     automations: business.automations,
@@ -267,6 +281,7 @@ export async function startRoles(p: Platform, modules: Modules, roles: Role[]): 
           { name: 'unlink-idle-companions', run: () => modules.accounts.unlinkIdleCompanions() },
           { name: 'expire-media', run: () => modules.media.expire() },
           { name: 'expire-link-opens', run: () => modules.links.expireOpens() },
+          { name: 'unpause-templates', run: () => modules.templates.unpauseDue() },
           {
             name: 'expire-business-inbox',
             run: () => modules.business.expireInbox((id, before) => modules.inbox.deleteBefore(id, before)),
