@@ -40,6 +40,7 @@ import { createLinksModule } from './modules/links/index.js';
 import { createMediaModule } from './modules/media/index.js';
 import { createPlansModule } from './modules/plans/index.js';
 import { createReceiptsModule } from './modules/receipts/index.js';
+import { createTemplatesModule, templateObjects, templatesGraphRoutes } from './modules/templates/index.js';
 import { createMemoryBus } from './platform/bus.js';
 import { type Clock, systemClock } from './platform/clock.js';
 import { openDb } from './platform/db.js';
@@ -267,7 +268,15 @@ export function createModules(p: Platform) {
     secret: p.secrets.otp_key,
     publicUrl: p.publicUrl,
   });
+  const templates = createTemplatesModule({
+    db: p.db,
+    businessRepo: business.repo,
+    webhooks,
+    clock: p.clock,
+    ids: p.ids,
+  });
   const cloudApiService = createCloudApiService({
+    templates: templates.service,
     media: graphMedia,
     db: p.db,
     limits: limits.service,
@@ -286,8 +295,8 @@ export function createModules(p: Platform) {
   // The Business Messaging API's parts each add their Graph paths and objects here.
   const cloudApi: CloudApiRoutesDeps = {
     cloudApi: cloudApiService,
-    routes: [manageRoutes(manage)],
-    objects: [],
+    routes: [manageRoutes(manage), templatesGraphRoutes(templates.service)],
+    objects: [templateObjects(templates.service)],
     registration: manage,
   };
   cloudApi.routes?.push(
@@ -300,6 +309,7 @@ export function createModules(p: Platform) {
     cloudApi,
     graphMedia,
     limits: limits.service,
+    templates: templates.service,
     business: business.service,
     inbox: business.inbox,
     automations: business.automations,
@@ -354,6 +364,7 @@ export async function startRoles(p: Platform, modules: Modules, roles: Role[]): 
           { name: 'expire-link-opens', run: () => modules.links.expireOpens() },
           // Each business at most every 6 h (the evaluation stores when it last ran).
           { name: 'evaluate-messaging-limits', run: () => modules.limits.evaluate() },
+          { name: 'unpause-templates', run: () => modules.templates.unpauseDue() },
           {
             name: 'expire-business-inbox',
             run: () => modules.business.expireInbox((id, before) => modules.inbox.deleteBefore(id, before)),

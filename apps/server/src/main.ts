@@ -7,6 +7,7 @@ import { parseArgs } from 'node:util';
 import { renderErrorsMarkdown } from '@parley/protocol';
 import { createModules, openPlatform, startRoles, VERSION } from './app.js';
 import { runReceive, runSend } from './cli/client-commands.js';
+import { runTemplate } from './cli/template-commands.js';
 import { CliUsageError } from './cli/usage-error.js';
 import { type Config, parseConfig } from './config.js';
 import { isAppError } from './errors.js';
@@ -47,6 +48,13 @@ Usage:
   parley plan set PLAN [--name N] [--price MINOR] [--currency USD] [--limit agents=10]…
                   [--feature verified_badge=on]…
                                        operator: create or edit a plan
+  parley template list [--status PENDING] [--json]
+                                       operator: message templates in review (or of any status)
+  parley template approve TEMPLATE_ID  operator: approve a template in review
+  parley template reject TEMPLATE_ID --reason PROMOTIONAL|"text" [--info "text"]
+                                       operator: reject a template (reasons in docs/cloud-api.md)
+  parley template rules [set '{"promotional_words":["sale"]}']
+                                       operator: show or change the automatic review rules
   parley send --token T --to +15550002222 --text "hi" [--json] [--url http://127.0.0.1:8080]
                                        send a text as that device; prints the message id once acked
   parley receive --token T [--json] [--wait SECONDS] [--url …]
@@ -95,6 +103,8 @@ export async function main(argv: string[], io: Io): Promise<number> {
         return await business(config, rest, io);
       case 'plan':
         return await plan(config, rest, io);
+      case 'template':
+        return await runTemplate(config, rest, io);
       case 'send':
         return await runSend(rest, {
           defaultUrl: clientUrl(config, io.env),

@@ -333,6 +333,18 @@ export const ERROR_CODES = {
     retryable: true,
     description: 'The SMS gateway refused or did not answer; the code was not sent.',
   },
+  TEMPLATE_NOT_FOUND: {
+    status: 404,
+    retryable: false,
+    description:
+      'Operator: no message template with this id (template ids are numeric strings). Nothing changed.',
+  },
+  TEMPLATE_NOT_REVIEWABLE: {
+    status: 409,
+    retryable: false,
+    description:
+      'Operator: the template’s status does not allow this review action (approve takes PENDING or REJECTED templates; reject takes PENDING, APPROVED or PAUSED ones). `details.status` is its status. Nothing changed.',
+  },
   INTERNAL_ERROR: {
     status: 500,
     retryable: true,

@@ -433,6 +433,48 @@ export interface MarketingOptOutsTable {
   opted_out_at: number;
 }
 
+export type TemplateStatus = 'PENDING' | 'APPROVED' | 'REJECTED' | 'PAUSED' | 'DISABLED';
+export type TemplateCategory = 'MARKETING' | 'UTILITY' | 'AUTHENTICATION';
+export type TemplateQuality = 'GREEN' | 'YELLOW' | 'RED' | 'UNKNOWN';
+
+export interface TemplatesTable {
+  id: string;
+  business_id: string;
+  name: string;
+  language: string;
+  category: TemplateCategory;
+  previous_category: TemplateCategory | null;
+  parameter_format: 'POSITIONAL' | 'NAMED';
+  /** JSON of the validated components. */
+  components: string;
+  allow_category_change: number;
+  status: TemplateStatus;
+  rejected_reason: string | null;
+  /** JSON `{reason, recommendation}` of a rejection, or null. */
+  rejection_info: string | null;
+  quality_score: TemplateQuality;
+  pause_count: number;
+  paused_until: number | null;
+  /** JSON array of the times (ms) an approved template was edited in the last 30 days. */
+  edit_times: string;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface TemplateReviewRulesTable {
+  id: string;
+  /** JSON of ReviewRules. */
+  rules: string;
+  updated_at: number;
+}
+
+export interface TemplateFeedbackTable {
+  message_id: string;
+  template_id: string;
+  business_id: string;
+  at: number;
+}
+
 export interface PlansTable {
   id: string;
   name: string;
@@ -591,6 +633,9 @@ export interface Database {
   business_limits: BusinessLimitsTable;
   number_limits: NumberLimitsTable;
   marketing_opt_outs: MarketingOptOutsTable;
+  templates: TemplatesTable;
+  template_review_rules: TemplateReviewRulesTable;
+  template_feedback: TemplateFeedbackTable;
   plans: PlansTable;
   business_automations: BusinessAutomationsTable;
   keyword_rules: KeywordRulesTable;

@@ -47,10 +47,12 @@ export interface PreparedTemplate {
   language: string;
   category: 'marketing' | 'utility' | 'authentication';
   rendered: {
-    header?: { type: string; text?: string; [k: string]: unknown } | undefined;
+    header?:
+      | { type: string; text?: string; media?: { id?: string; link?: string }; location?: object }
+      | undefined;
     body: string;
     footer?: string | undefined;
-    buttons?: Record<string, unknown>[] | undefined;
+    buttons?: readonly object[] | undefined;
   };
 }
 
@@ -99,8 +101,8 @@ const isRecord = (v: unknown): v is Record<string, unknown> =>
 function headerMediaRef(header: PreparedTemplate['rendered']['header']): MediaRef | undefined {
   if (!header || !['image', 'video', 'document'].includes(header.type)) return undefined;
   const kind = header.type as 'image' | 'video' | 'document';
-  const source = header[kind] ?? (header as { media?: unknown }).media;
-  if (!isRecord(source)) return undefined;
+  const source = header.media;
+  if (!source) return undefined;
   if (typeof source.id === 'string') return { slot: 'header', kind, source: { id: source.id } };
   if (typeof source.link === 'string') return { slot: 'header', kind, source: { link: source.link } };
   return undefined;
@@ -377,6 +379,8 @@ export function createCloudApiService(deps: CloudApiServiceDeps) {
       if (headerMedia && headerResolved && content) {
         const template = content.template as Record<string, unknown>;
         const header = template.header as Record<string, unknown>;
+        // Named by the Parley media now, as other media are in payloads.
+        delete header.media;
         header[headerMedia.kind] = {
           media_id: headerResolved.mediaId,
           mime_type: headerResolved.mimeType,

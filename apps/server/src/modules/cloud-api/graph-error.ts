@@ -115,6 +115,27 @@ export const graphErrors = {
         'Unable to deliver the message. This recipient has chosen to stop receiving marketing messages on WhatsApp from your business.',
       async: true,
     }),
+  templateParamCount: (details: string) =>
+    new GraphError(
+      132000,
+      '(#132000) Number of parameters does not match the expected number of params',
+      400,
+      {
+        details,
+      },
+    ),
+  templateNotFound: (details: string) =>
+    new GraphError(132001, '(#132001) Template name does not exist in the translation', 404, { details }),
+  templateTextTooLong: (details: string) =>
+    new GraphError(132005, '(#132005) Translated text too long', 400, { details }),
+  templateParamFormat: (details: string) =>
+    new GraphError(132012, '(#132012) Parameter format does not match format in the created template', 400, {
+      details,
+    }),
+  templatePaused: (details: string) =>
+    new GraphError(132015, '(#132015) Template is Paused', 400, { details }),
+  templateDisabled: (details: string) =>
+    new GraphError(132016, '(#132016) Template is Disabled', 400, { details }),
 };
 
 export function graphBody(error: GraphError, fbtraceId: string) {
