@@ -24,6 +24,7 @@ import { createLinksModule } from './modules/links/index.js';
 import { createMediaModule } from './modules/media/index.js';
 import { createPlansModule } from './modules/plans/index.js';
 import { createReceiptsModule } from './modules/receipts/index.js';
+import { createWebhooksModule, webhooksGraphRoutes } from './modules/webhooks/index.js';
 import { createMemoryBus } from './platform/bus.js';
 import { type Clock, systemClock } from './platform/clock.js';
 import { openDb } from './platform/db.js';
@@ -212,12 +213,24 @@ export function createModules(p: Platform) {
     receipts: receipts.service,
     ids: p.ids,
   });
+  const webhooks = createWebhooksModule({
+    db: p.db,
+    businessRepo: business.repo,
+    business: business.service,
+    clock: p.clock,
+    ids: p.ids,
+    logger: p.logger,
+    publicUrl: p.publicUrl,
+  });
   // The Business Messaging API's parts each add their Graph paths and objects here.
   const cloudApi: CloudApiRoutesDeps = { cloudApi: cloudApiService, routes: [], objects: [] };
+  cloudApi.routes?.push(webhooksGraphRoutes(webhooks.service));
   return {
     accounts: accounts.service,
     delivery: delivery.service,
     cloudApi,
+    /** Cloud API webhooks: `webhooks.port` is the WebhookPort the other parts queue through. */
+    webhooks,
     business: business.service,
     inbox: business.inbox,
     automations: business.automations,
@@ -267,6 +280,7 @@ export async function startRoles(p: Platform, modules: Modules, roles: Role[]): 
           { name: 'unlink-idle-companions', run: () => modules.accounts.unlinkIdleCompanions() },
           { name: 'expire-media', run: () => modules.media.expire() },
           { name: 'expire-link-opens', run: () => modules.links.expireOpens() },
+          { name: 'purge-webhook-deliveries', run: () => modules.webhooks.service.purge() },
           {
             name: 'expire-business-inbox',
             run: () => modules.business.expireInbox((id, before) => modules.inbox.deleteBefore(id, before)),
@@ -315,6 +329,7 @@ export async function startRoles(p: Platform, modules: Modules, roles: Role[]): 
     plans: modules.plans,
     labels: modules.labels,
     links: modules.links,
+    webhooks: modules.webhooks.service,
     pingStorage: () => p.db.ping(),
     trustProxy: config.trustProxy,
     version: VERSION,
@@ -331,6 +346,8 @@ export async function startRoles(p: Platform, modules: Modules, roles: Role[]): 
   const url = `http://${host}:${address.port}`;
   p.listening.url = url;
   worker?.start();
+  // Webhook deliveries go out from the worker role.
+  if (worker) modules.webhooks.dispatcher.start();
   // Business numbers are devices too; their endpoint runs where sends are committed and
   // announced (the gateway role), so it hears of new envelopes at once.
   if (gateway) await modules.hostedEndpoint.start();
@@ -348,6 +365,8 @@ export async function startRoles(p: Platform, modules: Modules, roles: Role[]): 
         await gateway?.closeAll();
         await app.close();
         await worker?.stop();
+        if (worker) await modules.webhooks.dispatcher.stop();
+        modules.webhooks.http.close();
       })();
       return closing;
     },

@@ -5,12 +5,15 @@
 import fs from 'node:fs';
 import { createModules, openPlatform, startRoles } from '../../src/app.js';
 import { parseConfig } from '../../src/config.js';
+import type { Clock } from '../../src/platform/clock.js';
 import { newPhone } from './builders.js';
 import { createPostgresDatabase, tempDir } from './storage.js';
 
 export interface TestServerOptions {
   dialect?: 'sqlite' | 'postgres';
   env?: Record<string, string>;
+  /** Simulated time (createManualClock); the system clock by default. */
+  clock?: Clock;
 }
 
 export async function startTestServer(options: TestServerOptions = {}) {
@@ -28,10 +31,10 @@ export async function startTestServer(options: TestServerOptions = {}) {
     process.cwd(),
   );
   if (!parsed.ok) throw new Error(parsed.problems.join('\n'));
-  const platform = await openPlatform(
-    parsed.config,
-    process.env.TEST_LOG_LEVEL ? { logDestination: process.stderr } : {},
-  );
+  const platform = await openPlatform(parsed.config, {
+    ...(process.env.TEST_LOG_LEVEL ? { logDestination: process.stderr } : {}),
+    ...(options.clock ? { clock: options.clock } : {}),
+  });
   const modules = createModules(platform);
   const running = await startRoles(platform, modules, parsed.config.roles);
   return {
