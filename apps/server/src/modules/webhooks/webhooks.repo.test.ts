@@ -5,6 +5,7 @@
  */
 import { beforeEach, expect, it } from 'vitest';
 import { describeStorage } from '../../../test/harness/storage.js';
+import { until } from '../../../test/harness/wait.js';
 import { createManualClock } from '../../platform/clock.js';
 import type { HttpClient, OutboundRequest, OutboundResponse } from '../../platform/http-client.js';
 import { OutboundHttpError } from '../../platform/http-client.js';
@@ -20,7 +21,9 @@ import { createWebhooksService } from './webhooks.service.js';
 function scriptedHttp() {
   const requests: OutboundRequest[] = [];
   let answer: (r: OutboundRequest) => OutboundResponse | Error = (r) =>
-    r.method === 'GET' ? { status: 200, body: new URL(r.url).searchParams.get('hub.challenge') ?? '' } : { status: 200, body: '' };
+    r.method === 'GET'
+      ? { status: 200, body: new URL(r.url).searchParams.get('hub.challenge') ?? '' }
+      : { status: 200, body: '' };
   const http: HttpClient = {
     async request(r) {
       requests.push(r);
@@ -163,7 +166,13 @@ describeStorage('webhook outbox', (ctx) => {
       ),
     );
     let up = false;
-    http.answer((r) => (up ? { status: 200, body: 'ok' } : r.url === b.url ? { status: 500, body: 'down' } : { status: 200, body: '' }));
+    http.answer((r) =>
+      up
+        ? { status: 200, body: 'ok' }
+        : r.url === b.url
+          ? { status: 500, body: 'down' }
+          : { status: 200, body: '' },
+    );
     const sentTo = () => http.posts().filter((r) => r.url === b.url);
     // Down for an hour of simulated time: only the head is ever tried.
     const start = clock.now();
@@ -173,7 +182,9 @@ describeStorage('webhook outbox', (ctx) => {
     }
     const tries = sentTo();
     expect(tries.length).toBeGreaterThan(5);
-    expect(new Set(tries.map((r) => JSON.parse(r.body ?? '').entry[0].changes[0].value.n))).toEqual(new Set([1]));
+    expect(new Set(tries.map((r) => JSON.parse(r.body ?? '').entry[0].changes[0].value.n))).toEqual(
+      new Set([1]),
+    );
     const head = (await repo.list(b.id, { limit: 10, state: 'pending' })).find(
       (r) => JSON.parse(r.body).entry[0].changes[0].value.n === 1,
     );
@@ -188,19 +199,25 @@ describeStorage('webhook outbox', (ctx) => {
       expect(r.headers?.['x-hub-signature-256']).toMatch(/^sha256=[0-9a-f]{64}$/);
       expect(r.headers?.['content-type']).toBe('application/json');
     }
-    expect((await repo.list(b.id, { limit: 10 })).map((r) => r.state)).toEqual(['delivered', 'delivered', 'delivered']);
+    expect((await repo.list(b.id, { limit: 10 })).map((r) => r.state)).toEqual([
+      'delivered',
+      'delivered',
+      'delivered',
+    ]);
   });
 
   it('dead-letters after 7 days of failures, lets later rows of the key go, and replays', async () => {
     const { db, repo, service, dispatcher } = setup();
     const b = await newBusiness(true);
     const key = `pn:${b.id}:2`;
-    await db.kysely.transaction().execute((tx) =>
-      service.port.enqueue(tx, [
-        { businessId: b.id, field: 'messages', value: { n: 1 }, orderKey: key },
-      ]),
+    await db.kysely
+      .transaction()
+      .execute((tx) =>
+        service.port.enqueue(tx, [{ businessId: b.id, field: 'messages', value: { n: 1 }, orderKey: key }]),
+      );
+    http.answer((r) =>
+      r.url === b.url ? new OutboundHttpError('connect ECONNREFUSED', 'network') : { status: 200, body: '' },
     );
-    http.answer((r) => (r.url === b.url ? new OutboundHttpError('connect ECONNREFUSED', 'network') : { status: 200, body: '' }));
     const start = clock.now();
     while (clock.now() - start <= RETRY_WINDOW_MS + 60 * 60_000) {
       await dispatcher.drain();
@@ -215,9 +232,11 @@ describeStorage('webhook outbox', (ctx) => {
 
     // A later row of the same key is not held back by the dead letter.
     http.answer(() => ({ status: 200, body: '' }));
-    await db.kysely.transaction().execute((tx) =>
-      service.port.enqueue(tx, [{ businessId: b.id, field: 'messages', value: { n: 2 }, orderKey: key }]),
-    );
+    await db.kysely
+      .transaction()
+      .execute((tx) =>
+        service.port.enqueue(tx, [{ businessId: b.id, field: 'messages', value: { n: 2 }, orderKey: key }]),
+      );
     await dispatcher.drain();
     expect((await repo.list(b.id, { limit: 10 })).map((r) => r.state)).toEqual(['delivered', 'failed']);
 
@@ -231,15 +250,15 @@ describeStorage('webhook outbox', (ctx) => {
     const { db, repo, service, dispatcher } = setup();
     const b = await newBusiness(true);
     await service.unsubscribe(b.id, b.waba);
-    await db.kysely.transaction().execute((tx) =>
-      service.port.enqueue(tx, [{ businessId: b.id, field: 'messages', value: { n: 1 } }]),
-    );
+    await db.kysely
+      .transaction()
+      .execute((tx) => service.port.enqueue(tx, [{ businessId: b.id, field: 'messages', value: { n: 1 } }]));
     expect(await repo.list(b.id, { limit: 10 })).toEqual([]);
     // Subscribed, queued, unsubscribed: the row waits.
     await service.subscribe(b.id, b.waba, { override_callback_uri: b.url, verify_token: 't' });
-    await db.kysely.transaction().execute((tx) =>
-      service.port.enqueue(tx, [{ businessId: b.id, field: 'messages', value: { n: 2 } }]),
-    );
+    await db.kysely
+      .transaction()
+      .execute((tx) => service.port.enqueue(tx, [{ businessId: b.id, field: 'messages', value: { n: 2 } }]));
     await service.unsubscribe(b.id, b.waba);
     await dispatcher.drain();
     expect((await repo.list(b.id, { limit: 10 })).map((r) => r.state)).toEqual(['pending']);
@@ -252,5 +271,40 @@ describeStorage('webhook outbox', (ctx) => {
     expect(purged.delivered).toBeGreaterThanOrEqual(1);
     expect(await repo.list(b.id, { limit: 10 })).toEqual([]);
   });
-});
 
+  it('is woken by a commit in this process, without waiting for its poll', async () => {
+    const { db, repo } = setup();
+    const b = await newBusiness(true);
+    const dispatcher = createDispatcher({
+      repo,
+      http: http.http,
+      clock,
+      logger: createLogger('silent'),
+      pollMs: 60 * 60_000,
+    });
+    const service = createWebhooksService({
+      db,
+      repo,
+      businessRepo: createBusinessRepo(db.kysely),
+      business: { requireManager: async () => 'owner' },
+      http: http.http,
+      clock,
+      ids,
+      publicUrl: () => 'http://parley.test',
+      onQueued: () => dispatcher.wake(),
+    });
+    dispatcher.start();
+    try {
+      // The first pass at start finds nothing; only the wake can send what is queued next.
+      await dispatcher.drain();
+      await db.kysely
+        .transaction()
+        .execute((tx) =>
+          service.port.enqueue(tx, [{ businessId: b.id, field: 'messages', value: { woken: true } }]),
+        );
+      await until(() => http.posts().some((r) => r.url === b.url && (r.body ?? '').includes('woken')));
+    } finally {
+      await dispatcher.stop();
+    }
+  });
+});
