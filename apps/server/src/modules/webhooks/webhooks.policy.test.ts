@@ -17,6 +17,7 @@ describe('webhook retry policy', () => {
     expect(retryDelay(3, 0)).toBe(2 * RETRY_BASE_MS);
     expect(retryDelay(40, 0.999999)).toBeLessThan(RETRY_CAP_MS);
     expect(retryDelay(40, 0)).toBe(RETRY_CAP_MS / 2);
+    expect(retryDelay(1, 0.9999999999999998)).toBe(RETRY_BASE_MS - 1);
     fc.assert(
       fc.property(
         fc.integer({ min: 1, max: 1000 }),

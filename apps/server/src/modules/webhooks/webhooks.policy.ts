@@ -17,7 +17,9 @@ export const RETRY_WINDOW_MS = 7 * 24 * 60 * 60_000;
 export function retryDelay(failures: number, random: number): number {
   const exponent = Math.min(Math.max(failures - 1, 0), 30);
   const full = Math.min(RETRY_CAP_MS, RETRY_BASE_MS * 2 ** exponent);
-  return Math.floor(full / 2 + (full / 2) * random);
+  const half = Math.floor(full / 2);
+  // min(): a product with a random just below 1 can round up to the whole step.
+  return half + Math.min(full - half - 1, Math.floor((full - half) * random));
 }
 
 export type AfterFailure = { state: 'pending'; nextAttemptAt: number } | { state: 'failed' };
