@@ -42,7 +42,11 @@ export interface HttpClient {
 export function createHttpClient(
   options: { maxSocketsPerHost?: number; userAgent?: string } = {},
 ): HttpClient {
-  const agentOptions = { keepAlive: true, maxSockets: options.maxSocketsPerHost ?? 16, maxFreeSockets: 16 };
+  const agentOptions = {
+    keepAlive: true,
+    maxSockets: options.maxSocketsPerHost ?? 16,
+    maxFreeSockets: options.maxSocketsPerHost ?? 16,
+  };
   const agents = { 'http:': new http.Agent(agentOptions), 'https:': new https.Agent(agentOptions) };
   return {
     request(req) {

@@ -22,7 +22,7 @@ export interface WebhooksModuleDeps
 
 export function createWebhooksModule(deps: WebhooksModuleDeps) {
   const repo = createWebhooksRepo(deps.db);
-  const http = deps.http ?? createHttpClient({ userAgent: 'Parley-Webhooks' });
+  const http = deps.http ?? createHttpClient({ userAgent: 'Parley-Webhooks', maxSocketsPerHost: 64 });
   const dispatcher = createDispatcher({ ...deps, repo, http });
   const service = createWebhooksService({ ...deps, repo, http, onQueued: () => dispatcher.wake() });
   return { repo, service, port: service.port, dispatcher, http };

@@ -8,7 +8,9 @@
  * - Rows sharing an order key go out one at a time, in queue order (the claim only ever
  *   hands out the earliest pending row of a key, even across workers).
  * - At most `concurrency` requests in flight per process, and at most `perEndpoint` to one
- *   callback host; rows claimed for a host that is full are given back for a second.
+ *   business's callback (1 while it keeps failing, so a dead receiver ties up one slot).
+ *   A worker holds (in flight or waiting) at most twice those numbers: its claims skip
+ *   businesses it holds enough of, and what it cannot hold goes straight back.
  * - Sending never waits for this: enqueue only writes rows. A slow or dead receiver fills
  *   the outbox and its own retry schedule, nothing else.
  * It is woken when rows are queued in this process (and again shortly after, because the
@@ -39,12 +41,18 @@ export interface DispatcherDeps {
   onOutcome?(outcome: 'delivered' | 'failed' | 'dead'): void;
 }
 
-/** How long rows claimed for a full endpoint stay aside before they can be claimed again. */
-const ENDPOINT_FULL_DEFER_MS = 1_000;
+/** Consecutive failures after which an endpoint gets one request at a time. */
+const FAILING_AFTER = 3;
+
+interface Endpoint {
+  active: number;
+  waiting: ClaimedDelivery[];
+  failures: number;
+}
 
 export function createDispatcher(deps: DispatcherDeps) {
-  const concurrency = deps.concurrency ?? 64;
-  const perEndpoint = deps.perEndpoint ?? 16;
+  const concurrency = deps.concurrency ?? 128;
+  const perEndpoint = deps.perEndpoint ?? 64;
   const timeoutMs = deps.timeoutMs ?? 10_000;
   const leaseMs = deps.leaseMs ?? 60_000;
   const random = deps.random ?? Math.random;
@@ -57,19 +65,36 @@ export function createDispatcher(deps: DispatcherDeps) {
   let pumping: Promise<void> | undefined;
   let again = false;
   const inFlight = new Set<Promise<void>>();
-  const perHost = new Map<string, number>();
+  /** By business: one callback URL each. */
+  const endpoints = new Map<string, Endpoint>();
+  let held = 0;
   let delivered: { id: number; status: number }[] = [];
   let failed: DeliveryFailure[] = [];
   let flushing: Promise<void> | undefined;
   let flushScheduled = false;
 
-  const hostOf = (url: string) => {
-    try {
-      return new URL(url).host;
-    } catch {
-      return url;
+  const limitOf = (e: Endpoint) => (e.failures >= FAILING_AFTER ? 1 : perEndpoint);
+  const full = (e: Endpoint) => e.active + e.waiting.length >= 2 * limitOf(e);
+  const endpointOf = (businessId: string): Endpoint => {
+    let e = endpoints.get(businessId);
+    if (!e) {
+      e = { active: 0, waiting: [], failures: 0 };
+      endpoints.set(businessId, e);
     }
+    return e;
   };
+
+  /** Starts waiting rows while their endpoints and the process have room. */
+  function startReady(): void {
+    if (stopping) return;
+    for (const e of endpoints.values()) {
+      while (e.waiting.length > 0 && e.active < limitOf(e) && inFlight.size < concurrency) {
+        const row = e.waiting.shift();
+        if (row) send(row, e);
+      }
+      if (inFlight.size >= concurrency) return;
+    }
+  }
 
   async function flush(): Promise<boolean> {
     while (flushing) await flushing;
@@ -105,9 +130,8 @@ export function createDispatcher(deps: DispatcherDeps) {
     });
   }
 
-  function send(row: ClaimedDelivery): void {
-    const host = hostOf(row.callback_url);
-    perHost.set(host, (perHost.get(host) ?? 0) + 1);
+  function send(row: ClaimedDelivery, endpoint: Endpoint): void {
+    endpoint.active++;
     const attemptAt = clock.now();
     const task = (async () => {
       let status: number | null = null;
@@ -125,6 +149,7 @@ export function createDispatcher(deps: DispatcherDeps) {
           maxResponseBytes: 1024,
         });
         if (answer.status >= 200 && answer.status < 300) {
+          endpoint.failures = 0;
           delivered.push({ id: row.id, status: answer.status });
           deps.onOutcome?.('delivered');
           return;
@@ -136,6 +161,7 @@ export function createDispatcher(deps: DispatcherDeps) {
           logger.error({ err: e }, 'webhook delivery failed unexpectedly');
         error = e instanceof Error ? e.message : String(e);
       }
+      endpoint.failures++;
       const attempts = row.attempts + 1;
       const firstAttemptAt = row.first_attempt_at ?? attemptAt;
       const next = afterFailure({ failures: attempts, firstAttemptAt, now: clock.now(), random: random() });
@@ -151,9 +177,13 @@ export function createDispatcher(deps: DispatcherDeps) {
       deps.onOutcome?.(next.state === 'pending' ? 'failed' : 'dead');
     })().finally(() => {
       inFlight.delete(task);
-      const left = (perHost.get(host) ?? 1) - 1;
-      if (left === 0) perHost.delete(host);
-      else perHost.set(host, left);
+      endpoint.active--;
+      held--;
+      // A healthy idle endpoint is forgotten; a failing one is remembered to stay throttled.
+      if (endpoint.active === 0 && endpoint.waiting.length === 0 && endpoint.failures === 0) {
+        endpoints.delete(row.business_id);
+      }
+      startReady();
       scheduleFlush();
     });
     inFlight.add(task);
@@ -161,21 +191,25 @@ export function createDispatcher(deps: DispatcherDeps) {
 
   async function claimAndSend(): Promise<void> {
     for (;;) {
-      const free = concurrency - inFlight.size;
+      const free = 2 * concurrency - held;
       if (free <= 0 || stopping) return;
+      const skip = [...endpoints].filter(([, e]) => full(e)).map(([id]) => id);
       const now = clock.now();
-      const rows = await repo.claim(now, free, leaseMs);
-      const aside: number[] = [];
-      let sent = 0;
+      const rows = await repo.claim(now, free, leaseMs, skip);
+      if (rows.length === 0) return;
+      const back: number[] = [];
       for (const row of rows) {
-        if ((perHost.get(hostOf(row.callback_url)) ?? 0) >= perEndpoint) aside.push(row.id);
+        const endpoint = endpointOf(row.business_id);
+        if (full(endpoint)) back.push(row.id);
         else {
-          send(row);
-          sent++;
+          endpoint.waiting.push(row);
+          held++;
         }
       }
-      await repo.release(aside, now + ENDPOINT_FULL_DEFER_MS);
-      if (sent === 0) return;
+      // Claimable again at once, by another worker or by this one once it has room.
+      await repo.release(back, now);
+      startReady();
+      if (back.length === rows.length) return;
     }
   }
 
@@ -260,6 +294,13 @@ export function createDispatcher(deps: DispatcherDeps) {
       for (const t of wakeTimers.values()) clearTimeout(t);
       wakeTimers.clear();
       await pumping;
+      // Rows held but not started go back at once rather than when their lease runs out.
+      const unsent = [...endpoints.values()].flatMap((e) => e.waiting.splice(0));
+      held -= unsent.length;
+      await repo.release(
+        unsent.map((r) => r.id),
+        clock.now(),
+      );
       await Promise.allSettled([...inFlight]);
       await flush();
     },

@@ -307,4 +307,79 @@ describeStorage('webhook outbox', (ctx) => {
       await dispatcher.stop();
     }
   });
+
+  it('two workers on one database send each delivery once and keep every key in order', async () => {
+    const { db, repo, service } = setup();
+    const b = await newBusiness(true);
+    const keys = ['a', 'b', 'c', 'd'].map((k) => `${b.id}:${k}`);
+    const changes = Array.from({ length: 60 }, (_, n) => ({
+      businessId: b.id,
+      field: 'messages',
+      value: { n, key: n % 5 === 4 ? null : keys[n % 4] },
+      ...(n % 5 === 4 ? {} : { orderKey: keys[n % 4] }),
+    }));
+    await db.kysely.transaction().execute((tx) => service.port.enqueue(tx, changes));
+    // A receiver that answers after a few turns of the event loop, so both workers overlap.
+    const seen: { n: number; key: string | null }[] = [];
+    const slow: HttpClient = {
+      async request(r) {
+        for (let i = 0; i < 5; i++) await new Promise((resolve) => setImmediate(resolve));
+        if (r.url === b.url) seen.push(JSON.parse(r.body ?? '').entry[0].changes[0].value);
+        return { status: 200, body: '' };
+      },
+      close() {},
+    };
+    const worker = () =>
+      createDispatcher({ repo, http: slow, clock, logger: createLogger('silent'), concurrency: 4 });
+    const [one, two] = [worker(), worker()];
+    await Promise.all([one.drain(), two.drain(), one.drain(), two.drain()]);
+    await Promise.all([one.drain(), two.drain()]);
+    expect(seen.map((v) => v.n).sort((x, y) => x - y)).toEqual(changes.map((_, n) => n));
+    for (const key of keys) {
+      const order = seen.filter((v) => v.key === key).map((v) => v.n);
+      expect(order).toEqual([...order].sort((x, y) => x - y));
+    }
+  });
+
+  it('a receiver that never answers does not hold up another business’s deliveries', async () => {
+    const { db, repo, service } = setup();
+    const stuck = await newBusiness(true);
+    const fine = await newBusiness(true);
+    const hanging: (() => void)[] = [];
+    const delivered: string[] = [];
+    const client: HttpClient = {
+      request(r) {
+        if (r.url === stuck.url) {
+          return new Promise((resolve) => hanging.push(() => resolve({ status: 200, body: '' })));
+        }
+        delivered.push(r.url);
+        return Promise.resolve({ status: 200, body: '' });
+      },
+      close() {},
+    };
+    await db.kysely
+      .transaction()
+      .execute((tx) =>
+        service.port.enqueue(tx, [
+          ...Array.from({ length: 20 }, () => ({ businessId: stuck.id, field: 'messages', value: {} })),
+          ...Array.from({ length: 5 }, () => ({ businessId: fine.id, field: 'messages', value: {} })),
+        ]),
+      );
+    const dispatcher = createDispatcher({
+      repo,
+      http: client,
+      clock,
+      logger: createLogger('silent'),
+      concurrency: 4,
+      perEndpoint: 2,
+    });
+    dispatcher.start();
+    try {
+      await until(() => delivered.filter((u) => u === fine.url).length === 5);
+      expect(hanging.length).toBeLessThanOrEqual(2);
+    } finally {
+      for (const answer of hanging.splice(0)) answer();
+      await dispatcher.stop();
+    }
+  });
 });

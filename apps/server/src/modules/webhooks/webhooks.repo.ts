@@ -95,15 +95,21 @@ export function createWebhooksRepo(db: Pick<Db, 'kysely'>) {
     },
 
     /**
-     * Leases up to `limit` due deliveries of subscribed businesses until `now + leaseMs`.
+     * Leases up to `limit` due deliveries of subscribed businesses until `now + leaseMs`,
+     * except those of `skipBusinesses` (whose endpoints this worker has enough for).
      * Of the pending deliveries sharing an order key only the earliest can be claimed, so a
      * later one never overtakes one that is in flight or waiting for a retry. The lease is
      * taken by a conditional update: of two workers that picked the same row, one updates it
      * and the other sees it leased and skips it (PostgreSQL re-checks the WHERE clause on the
      * row it waited for; SQLite runs one writer at a time).
      */
-    async claim(now: number, limit: number, leaseMs: number): Promise<ClaimedDelivery[]> {
-      const candidates = await k
+    async claim(
+      now: number,
+      limit: number,
+      leaseMs: number,
+      skipBusinesses: string[] = [],
+    ): Promise<ClaimedDelivery[]> {
+      let query = k
         .selectFrom('webhook_deliveries as d')
         .innerJoin('webhook_subscriptions as s', 's.business_id', 'd.business_id')
         .innerJoin('businesses as b', 'b.id', 'd.business_id')
@@ -137,8 +143,9 @@ export function createWebhooksRepo(db: Pick<Db, 'kysely'>) {
         )
         .orderBy('d.next_attempt_at')
         .orderBy('d.id')
-        .limit(limit)
-        .execute();
+        .limit(limit);
+      if (skipBusinesses.length > 0) query = query.where('d.business_id', 'not in', skipBusinesses);
+      const candidates = await query.execute();
       if (candidates.length === 0) return [];
       const leased = await k
         .updateTable('webhook_deliveries')
@@ -156,7 +163,7 @@ export function createWebhooksRepo(db: Pick<Db, 'kysely'>) {
       return candidates.filter((c) => got.has(Number(c.id))).map((c) => ({ ...c, id: Number(c.id) }));
     },
 
-    /** Gives claimed deliveries back without an attempt, to be claimed again after `until`. */
+    /** Gives claimed deliveries back without an attempt, claimable again from `until`. */
     async release(ids: number[], until: number): Promise<void> {
       if (ids.length === 0) return;
       await k.updateTable('webhook_deliveries').set({ locked_until: until }).where('id', 'in', ids).execute();
