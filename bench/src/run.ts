@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { runBusinessInbox } from './business-inbox.js';
+import { runCloudApi } from './cloud-api.js';
 import { runDelivery } from './delivery.js';
 import { runGroups } from './groups.js';
 import { runIdle } from './idle.js';
@@ -73,6 +74,17 @@ async function run() {
         targets:
           '≥ 5,000 inbound messages/s handled (stored, automated reply sent); automation p99 ≤ 50 ms; 0 lost',
       };
+    case 'cloud-api':
+      return {
+        ...(await runCloudApi({
+          people: Number(values.people === '1000' ? 2000 : values.people),
+          messages: Number(values.messages ?? 30_000),
+          concurrency: Number(values['in-flight'] ?? 64),
+          dataDir,
+        })),
+        targets:
+          '≥ 5,000 accepted template messages/s per node with p99 ≤ 50 ms; every status webhook delivered; 0 lost; 0 double-billed',
+      };
     case 'idle':
       return {
         ...(await runIdle({ connections: Number(values.connections), dataDir, settleSeconds: 5 })),
@@ -80,7 +92,7 @@ async function run() {
       };
     default:
       process.stderr.write(
-        'usage: npm run bench -- delivery|idle|groups [--devices N --messages N | --connections N | --group-size N]\n',
+        'usage: npm run bench -- delivery|idle|groups|business-inbox|cloud-api [--devices N --messages N | --connections N | --group-size N]\n',
       );
       process.exit(2);
   }

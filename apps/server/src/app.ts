@@ -10,7 +10,21 @@ import { createHttpServer } from './http/server.js';
 import { createAccountsModule } from './modules/accounts/index.js';
 import { createBusinessModule } from './modules/business/index.js';
 import { createChatsModule } from './modules/chats/index.js';
-import { type CloudApiRoutesDeps, createCloudApiService } from './modules/cloud-api/index.js';
+import {
+  type CloudApiRoutesDeps,
+  createApiMessagesRepo,
+  createApiObserver,
+  createCloudApiService,
+  createGraphMediaRepo,
+  createGraphMediaService,
+  createManageRepo,
+  createManageService,
+  graphMediaObjects,
+  graphMediaRoutes,
+  inboundText,
+  manageRoutes,
+  type WebhookPort,
+} from './modules/cloud-api/index.js';
 import { createContactsModule } from './modules/contacts/index.js';
 import {
   createDeliveryModule,
@@ -28,6 +42,7 @@ import { createWebhooksModule, webhooksGraphRoutes } from './modules/webhooks/in
 import { createMemoryBus } from './platform/bus.js';
 import { type Clock, systemClock } from './platform/clock.js';
 import { openDb } from './platform/db.js';
+import { createHttpFetcher } from './platform/http-fetch.js';
 import { createIds } from './platform/ids.js';
 import { createLogger, type Logger } from './platform/logger.js';
 import { createMetrics } from './platform/metrics.js';
@@ -116,7 +131,11 @@ export function createModules(p: Platform) {
     logger: p.logger,
   });
   const accounts = createAccountsModule({
-    businessOf: (accountId) => business.service.publicOf(accountId),
+    // The business behind a number, with the ice breakers and commands its API set.
+    businessOf: async (accountId) => {
+      const view = await business.service.publicOf(accountId);
+      return view ? { ...view, ...(await manage.publicExtras(accountId)) } : undefined;
+    },
     requireOwnImage: (accountId, mediaId) => media.service.requireOwnImage(accountId, mediaId),
     canSee: (viewer, owner, field) => contacts.service.canSee(viewer, owner, field),
     db: p.db,
@@ -193,7 +212,27 @@ export function createModules(p: Platform) {
     clock: p.clock,
     ids: p.ids,
   });
+  // The Business Messaging API hears of the inbox's messages in its transactions (statuses,
+  // message webhooks, billing records); it is built before the business module for that.
+  // Webhooks reach the business module through functions called only once it is built.
+  const webhooksModule = createWebhooksModule({
+    db: p.db,
+    businessRepo: { find: (...a) => business.repo.find(...a) },
+    business: { requireManager: (...a) => business.service.requireManager(...a) },
+    clock: p.clock,
+    ids: p.ids,
+    logger: p.logger,
+    publicUrl: p.publicUrl,
+  });
+  const webhooks: WebhookPort = webhooksModule.port;
+  const apiMessagesRepo = createApiMessagesRepo(p.db.kysely);
+  const apiObserver = createApiObserver({
+    repo: apiMessagesRepo,
+    webhooks,
+    inboundMessage: inboundText,
+  });
   const business = createBusinessModule({
+    observer: apiObserver,
     labels: labels.port,
     entryPointOf: links.entryPointOf,
     plans: plans.service,
@@ -207,35 +246,69 @@ export function createModules(p: Platform) {
     logger: p.logger,
     requireOwnImage: (accountId, mediaId) => media.service.requireOwnImage(accountId, mediaId),
   });
+  const manage = createManageService({
+    db: p.db,
+    repo: createManageRepo(p.db.kysely),
+    businessRepo: business.repo,
+    business: business.service,
+    contacts: contacts.service,
+    links: links.service,
+    clock: p.clock,
+  });
   const cloudApiService = createCloudApiService({
+    db: p.db,
     businessRepo: business.repo,
     inbox: business.inbox,
     receipts: receipts.service,
-    ids: p.ids,
-  });
-  const webhooks = createWebhooksModule({
-    db: p.db,
-    businessRepo: business.repo,
-    business: business.service,
+    delivery: delivery.service,
+    repo: apiMessagesRepo,
+    webhooks,
     clock: p.clock,
     ids: p.ids,
     logger: p.logger,
-    publicUrl: p.publicUrl,
+    tokenUsed: (hash) => business.tokens.used(hash),
+    numberFields: (ids) => manage.numberFields(ids),
   });
   // The Business Messaging API's parts each add their Graph paths and objects here.
-  const cloudApi: CloudApiRoutesDeps = { cloudApi: cloudApiService, routes: [], objects: [] };
-  cloudApi.routes?.push(webhooksGraphRoutes(webhooks.service));
+  const cloudApi: CloudApiRoutesDeps = {
+    cloudApi: cloudApiService,
+    routes: [manageRoutes(manage)],
+    objects: [],
+    registration: manage,
+  };
+  // Media: uploads, media ids, download URLs, and the media a send names (resolveMedia).
+  const graphMedia = createGraphMediaService({
+    repo: createGraphMediaRepo(p.db.kysely),
+    media: media.service,
+    businessRepo: business.repo,
+    fetcher: createHttpFetcher({
+      allowPrivate: p.config.mediaFetchPrivate,
+      userAgent: `Parley/${VERSION} (media link fetch)`,
+    }),
+    clock: p.clock,
+    ids: p.ids,
+    secret: p.secrets.otp_key,
+    publicUrl: p.publicUrl,
+  });
+  cloudApi.routes?.push(
+    graphMediaRoutes({ graphMedia, authenticate: (token) => cloudApiService.authenticate(token) }),
+  );
+  cloudApi.objects?.push(graphMediaObjects(graphMedia));
+  cloudApi.routes?.push(webhooksGraphRoutes(webhooksModule.service));
   return {
     accounts: accounts.service,
     delivery: delivery.service,
     cloudApi,
-    /** Cloud API webhooks: `webhooks.port` is the WebhookPort the other parts queue through. */
-    webhooks,
+    graphMedia,
+    /** Cloud API webhooks: subscriptions, the outbox (`port`) and its dispatcher. */
+    webhooks: webhooksModule,
     business: business.service,
     inbox: business.inbox,
     automations: business.automations,
     stats: business.stats,
     broadcasts: business.broadcasts,
+    tokens: business.tokens,
+    manage,
     hostedEndpoint: business.endpoint,
     plans: plans.service,
     labels: labels.service,
@@ -279,6 +352,7 @@ export async function startRoles(p: Platform, modules: Modules, roles: Role[]): 
           { name: 'expire-codes', run: () => modules.accounts.purgeExpiredCodes() },
           { name: 'unlink-idle-companions', run: () => modules.accounts.unlinkIdleCompanions() },
           { name: 'expire-media', run: () => modules.media.expire() },
+          { name: 'expire-graph-media-ids', run: () => modules.graphMedia.expire() },
           { name: 'expire-link-opens', run: () => modules.links.expireOpens() },
           { name: 'purge-webhook-deliveries', run: () => modules.webhooks.service.purge() },
           {
@@ -326,6 +400,7 @@ export async function startRoles(p: Platform, modules: Modules, roles: Role[]): 
     automations: modules.automations,
     stats: modules.stats,
     broadcasts: modules.broadcasts,
+    tokens: modules.tokens,
     plans: modules.plans,
     labels: modules.labels,
     links: modules.links,

@@ -56,6 +56,15 @@ const envSchema = z.object({
     .refine((u) => !/[?#]/.test(u), 'must not have a query or fragment')
     .transform((u) => u.replace(/\/+$/, ''))
     .optional(),
+  /**
+   * `true` lets media links of the Business Messaging API (`"link"` in a send) reach loopback and
+   * private addresses; by default they may not, so a link cannot make the server read its own
+   * network.
+   */
+  PARLEY_MEDIA_FETCH_PRIVATE: z
+    .enum(['true', 'false'])
+    .default('false')
+    .transform((v) => v === 'true'),
   /** Trust X-Forwarded-For from a load balancer when rate limiting by address. */
   PARLEY_TRUST_PROXY: z
     .enum(['true', 'false'])
@@ -75,6 +84,7 @@ const HINTS: Record<string, string> = {
   PARLEY_WS_FRAMES_PER_SECOND: 'use a positive whole number',
   PARLEY_WS_WINDOW: 'use a whole number between 1 and 10000',
   PARLEY_TRUST_PROXY: 'use true or false',
+  PARLEY_MEDIA_FETCH_PRIVATE: 'use true or false',
   PARLEY_PUBLIC_URL: 'use the http(s) URL people reach the server at, e.g. https://chat.example.org',
 };
 
@@ -93,6 +103,8 @@ export interface Config {
   trustProxy: boolean;
   /** PARLEY_PUBLIC_URL without a trailing slash; undefined: where the server listens. */
   publicUrl: string | undefined;
+  /** PARLEY_MEDIA_FETCH_PRIVATE: media links may reach private addresses. */
+  mediaFetchPrivate: boolean;
 }
 
 export type ConfigResult = { ok: true; config: Config } | { ok: false; problems: string[] };
@@ -127,6 +139,7 @@ export function parseConfig(env: Record<string, string | undefined>, cwd: string
       wsWindow: e.PARLEY_WS_WINDOW,
       trustProxy: e.PARLEY_TRUST_PROXY,
       publicUrl: e.PARLEY_PUBLIC_URL,
+      mediaFetchPrivate: e.PARLEY_MEDIA_FETCH_PRIVATE,
     },
   };
 }

@@ -32,6 +32,12 @@ Usage:
                                        operator: mark the business's name verified (the badge)
   parley business plan BUSINESS_ID PLAN
                                        operator: put the business on a plan
+  parley business token create BUSINESS_ID [--name N] [--json]
+                                       operator: a new Business Messaging API access token (shown once)
+  parley business token list BUSINESS_ID [--json]
+                                       operator: the live access tokens (ids and prefixes)
+  parley business token revoke BUSINESS_ID TOKEN_ID
+                                       operator: revoke an access token at once
   parley plan list [--json]            operator: the business plans
   parley plan set PLAN [--name N] [--price MINOR] [--currency USD] [--limit agents=10]…
                   [--feature verified_badge=on]…
@@ -225,7 +231,9 @@ async function account(config: Config, args: string[], io: Io): Promise<number> 
 
 const BUSINESS_USAGE =
   'usage: parley business create --name "Acme" --phone +15550002222 [--owner P] [--json] | ' +
-  'parley business verify BUSINESS_ID [--revoke] | parley business plan BUSINESS_ID PLAN';
+  'parley business verify BUSINESS_ID [--revoke] | parley business plan BUSINESS_ID PLAN | ' +
+  'parley business token create|list BUSINESS_ID [--name N] [--json] | ' +
+  'parley business token revoke BUSINESS_ID TOKEN_ID';
 
 async function business(config: Config, args: string[], io: Io): Promise<number> {
   const [sub, ...rest] = args;
@@ -248,6 +256,10 @@ async function business(config: Config, args: string[], io: Io): Promise<number>
     if (positionals.length !== 1) throw new CliUsageError(BUSINESS_USAGE);
   } else if (sub === 'plan') {
     if (positionals.length !== 2) throw new CliUsageError(BUSINESS_USAGE);
+  } else if (sub === 'token') {
+    const [action, ...ids] = positionals;
+    const arity = action === 'revoke' ? 2 : action === 'create' || action === 'list' ? 1 : -1;
+    if (ids.length !== arity) throw new CliUsageError(BUSINESS_USAGE);
   } else {
     throw new CliUsageError(BUSINESS_USAGE);
   }
@@ -267,6 +279,32 @@ async function business(config: Config, args: string[], io: Io): Promise<number>
               .map(([k, v]) => `${k.padEnd(16)}${v}\n`)
               .join(''),
       );
+    } else if (sub === 'token') {
+      const [action, businessId = '', tokenId = ''] = positionals;
+      const tokens = modules.tokens.operator;
+      if (action === 'create') {
+        const made = await tokens.create(businessId, values.name);
+        io.stdout.write(
+          values.json
+            ? `${JSON.stringify(made)}\n`
+            : `token_id        ${made.token_id}\nname            ${made.name}\naccess_token    ${made.access_token}\n`,
+        );
+      } else if (action === 'list') {
+        const list = await tokens.list(businessId);
+        io.stdout.write(
+          values.json
+            ? `${JSON.stringify(list)}\n`
+            : list
+                .map(
+                  (x) =>
+                    `${x.token_id}  ${(x.prefix ?? '?').padEnd(12)}  ${x.name}  last used ${x.last_used_at ?? 'never'}\n`,
+                )
+                .join(''),
+        );
+      } else {
+        await tokens.revoke(businessId, tokenId);
+        io.stdout.write('revoked\n');
+      }
     } else if (sub === 'verify') {
       await modules.business.setVerified(positionals[0] ?? '', !values.revoke);
       io.stdout.write(values.revoke ? 'verification revoked\n' : 'verified\n');

@@ -82,6 +82,13 @@ export interface BusinessPublicView {
   /** Always true: the chat is with a business the platform hosts (it reads the messages). */
   hosted: true;
   profile: BusinessProfile;
+  /**
+   * Ice breakers the business set on this number (Business Messaging API
+   * `conversational_automation`): suggested first messages a client may offer to tap.
+   */
+  ice_breakers?: string[];
+  /** Commands the business answers (`/name`), to offer when the person types `/`. */
+  commands?: { name: string; description: string }[];
 }
 
 /** `parley business create --json` and POST /api/v1/businesses. */
@@ -93,6 +100,22 @@ export interface BusinessCreatedView {
   access_token: string;
   /** Signs webhook payloads; shown once. */
   app_secret: string;
+}
+
+/** An access token of the Business Messaging API, as listed (the token itself is shown only once). */
+export interface ApiTokenView {
+  token_id: string;
+  name: string;
+  /** The token's first characters, to recognise it by; null for tokens made before ids existed. */
+  prefix: string | null;
+  created_at: string;
+  /** Within a minute or so: use is recorded at most once a minute per token. */
+  last_used_at: string | null;
+}
+
+/** A new access token: `access_token` is shown this once and stored only hashed. */
+export interface ApiTokenCreatedView extends ApiTokenView {
+  access_token: string;
 }
 
 export interface AgentView {

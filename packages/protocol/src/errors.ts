@@ -264,6 +264,12 @@ export const ERROR_CODES = {
     description:
       'The business already has a label of this name (names are compared without regard to case). Nothing changed.',
   },
+  TOKEN_NOT_FOUND: {
+    status: 404,
+    retryable: false,
+    description:
+      'No live API access token with this id in this business (unknown, another business’s, or already revoked). Nothing changed.',
+  },
   LINK_NOT_FOUND: {
     status: 404,
     retryable: false,

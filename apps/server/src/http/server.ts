@@ -31,6 +31,8 @@ import {
   type InboxService,
   type StatsService,
   statsRoutes,
+  type TokensService,
+  tokensRoutes,
 } from '../modules/business/index.js';
 import { type ChatsService, chatsRoutes } from '../modules/chats/index.js';
 import { type CloudApiRoutesDeps, cloudApiRoutes } from '../modules/cloud-api/index.js';
@@ -62,6 +64,8 @@ export interface HttpServerDeps {
   inbox: InboxService;
   stats: StatsService;
   broadcasts: BroadcastsService;
+  /** Business Messaging API access tokens (REST for managers). */
+  tokens?: TokensService;
   labels: LabelsService;
   links: LinksService;
   media: MediaService;
@@ -189,6 +193,7 @@ export async function createHttpServer(deps: HttpServerDeps): Promise<FastifyIns
     await app.register(automationsRoutes, { automations: deps.automations, authenticate });
     await app.register(statsRoutes, { stats: deps.stats, authenticate });
     await app.register(broadcastsRoutes, { broadcasts: deps.broadcasts, authenticate });
+    if (deps.tokens) await app.register(tokensRoutes, { tokens: deps.tokens, authenticate });
     await app.register(labelsRoutes, { labels: deps.labels, authenticate });
     await app.register(linksRoutes, { links: deps.links, authenticate });
     await app.register(mediaRoutes, { media: deps.media, authenticate });

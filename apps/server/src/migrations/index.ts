@@ -17,6 +17,8 @@ import * as m0014 from './0014_automations.js';
 import * as m0015 from './0015_broadcast_keys.js';
 import * as m0016 from './0016_api_messages.js';
 import * as m0017 from './0017_webhooks.js';
+import * as m0019 from './0019_graph_media.js';
+import * as m0021 from './0021_api_management.js';
 
 export const migrations: Record<string, MigrationModule> = {
   '0001_init': m0001,
@@ -36,4 +38,6 @@ export const migrations: Record<string, MigrationModule> = {
   '0015_broadcast_keys': m0015,
   '0016_api_messages': m0016,
   '0017_webhooks': m0017,
+  '0019_graph_media': m0019,
+  '0021_api_management': m0021,
 };

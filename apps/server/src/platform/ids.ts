@@ -3,7 +3,7 @@
  * milliseconds then 80 random bits (the ULID layout), so they sort by creation time.
  * Randomness comes from the platform so tests may replace it.
  */
-import { createHash, randomBytes, randomInt } from 'node:crypto';
+import { createHash, randomBytes, randomInt, scryptSync, timingSafeEqual } from 'node:crypto';
 import type { Clock } from './clock.js';
 
 const CROCKFORD = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
@@ -22,7 +22,8 @@ export type IdPrefix =
   | 'kwr'
   | 'lnk'
   | 'bcl'
-  | 'bcm';
+  | 'bcm'
+  | 'tok';
 
 export interface Ids {
   newId(prefix: IdPrefix): string;
@@ -86,4 +87,21 @@ export function createIds(clock: Clock, random: (n: number) => Buffer = createPo
 /** Tokens are stored only as SHA-256 hashes; they carry 256 random bits, so no salt is needed. */
 export function hashToken(token: string): string {
   return createHash('sha256').update(token).digest('base64url');
+}
+
+/**
+ * A short secret a person chose (a 6-digit PIN): too few bits for a plain hash, so scrypt
+ * with a random salt. Stored as `<salt hex>:<hash hex>`.
+ */
+export function hashSecret(secret: string): string {
+  const salt = randomBytes(16);
+  return `${salt.toString('hex')}:${scryptSync(secret, salt, 32).toString('hex')}`;
+}
+
+export function secretMatches(secret: string, stored: string): boolean {
+  const [salt, hash] = stored.split(':');
+  if (!salt || !hash) return false;
+  const expected = Buffer.from(hash, 'hex');
+  const actual = scryptSync(secret, Buffer.from(salt, 'hex'), expected.length);
+  return timingSafeEqual(actual, expected);
 }

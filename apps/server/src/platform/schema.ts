@@ -195,6 +195,17 @@ export interface MediaTable {
   expires_at: number | null;
 }
 
+/** A Business Messaging API media id (numeric string) of one business's Parley media (0019). */
+export interface GraphMediaTable {
+  graph_id: string;
+  business_id: string;
+  media_id: string;
+  phone_number_id: string;
+  origin: 'upload' | 'received';
+  created_at: number;
+  expires_at: number;
+}
+
 /** Which messages use which media (kept as long as the message's metadata). */
 export interface MessageMediaTable {
   message_id: string;
@@ -287,6 +298,26 @@ export interface BusinessTokensTable {
   name: string;
   created_at: number;
   revoked_at: number | null;
+  /** `tok_…`; every token has one (migration 0021 gave older tokens theirs). */
+  id: string | null;
+  /** The token's first characters, to recognise it by; null for tokens made before 0021. */
+  prefix: string | null;
+  last_used_at: number | null;
+}
+
+/** Per-number settings of the Business Messaging API; no row means the defaults. */
+export interface ApiNumberSettingsTable {
+  phone_number_id: string;
+  business_id: string;
+  deregistered_at: number | null;
+  pin_hash: string | null;
+  data_localization_region: string | null;
+  welcome_message: number;
+  /** JSON string[] */
+  prompts: string;
+  /** JSON {command_name, command_description}[] */
+  commands: string;
+  updated_at: number;
 }
 
 export type ConversationStatus = 'open' | 'pending' | 'closed';
@@ -547,10 +578,12 @@ export interface Database {
   chat_timers: ChatTimersTable;
   media: MediaTable;
   message_media: MessageMediaTable;
+  graph_media: GraphMediaTable;
   businesses: BusinessesTable;
   business_numbers: BusinessNumbersTable;
   business_agents: BusinessAgentsTable;
   business_tokens: BusinessTokensTable;
+  api_number_settings: ApiNumberSettingsTable;
   conversations: ConversationsTable;
   business_messages: BusinessMessagesTable;
   conversation_notes: ConversationNotesTable;

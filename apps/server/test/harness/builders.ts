@@ -6,6 +6,7 @@ import { AppError } from '../../src/errors.js';
 import { createAccountsModule } from '../../src/modules/accounts/index.js';
 import { createBusinessModule } from '../../src/modules/business/index.js';
 import { createChatsModule } from '../../src/modules/chats/index.js';
+import { createManageRepo, createManageService } from '../../src/modules/cloud-api/index.js';
 import { createContactsModule } from '../../src/modules/contacts/index.js';
 import {
   createDeliveryModule,
@@ -160,6 +161,15 @@ export function createTestContext(storage: StorageContext, options: TestContextO
     logger,
     requireOwnImage,
   });
+  const manage = createManageService({
+    db: storage.db,
+    repo: createManageRepo(storage.db.kysely),
+    businessRepo: business.repo,
+    business: business.service,
+    contacts: contacts.service,
+    links: links.service,
+    clock,
+  });
   // Stopped before delivery closes: its pages in hand still send their replies.
   open.unshift({ close: () => business.endpoint.stop() });
   const events: { channel: string; event: DeviceEvent }[] = [];
@@ -184,6 +194,10 @@ export function createTestContext(storage: StorageContext, options: TestContextO
     broadcasts: business.broadcasts,
     labels: labels.service,
     links: links.service,
+    /** Business Messaging API access tokens, and its per-number management. */
+    tokens: business.tokens,
+    manage,
+    businessRepo: business.repo,
     /** The hosted endpoint of business numbers: `start()` it in tests that message a business. */
     hostedEndpoint: business.endpoint,
     media: media.service,

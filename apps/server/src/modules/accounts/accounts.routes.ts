@@ -20,6 +20,11 @@ const profile = z.object({
       verified: z.boolean(),
       hosted: z.literal(true),
       profile: profileShape,
+      ice_breakers: z.array(z.string()).optional().describe('suggested first messages to offer'),
+      commands: z
+        .array(z.object({ name: z.string(), description: z.string() }))
+        .optional()
+        .describe('commands the business answers (`/name`)'),
     })
     .optional()
     .describe('present when the number is a business hosted on the platform'),

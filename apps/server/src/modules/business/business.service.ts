@@ -19,7 +19,7 @@ import type {
 import { AppError } from '../../errors.js';
 import type { Clock } from '../../platform/clock.js';
 import type { Db, Executor } from '../../platform/db.js';
-import { hashToken, type Ids } from '../../platform/ids.js';
+import type { Ids } from '../../platform/ids.js';
 import type { AccountsService, DeviceActor } from '../accounts/index.js';
 import { normalizePhone } from '../accounts/index.js';
 import type { PlansService } from '../plans/index.js';
@@ -33,6 +33,7 @@ import {
   presentPublic,
 } from './business.present.js';
 import type { BusinessRepo, NumberRow } from './business.repo.js';
+import { newTokenRow } from './tokens.service.js';
 
 export const DEFAULT_RETENTION_DAYS = 365;
 export const DEFAULT_PLAN = 'free';
@@ -88,6 +89,33 @@ export function createBusinessService(deps: BusinessServiceDeps) {
     return presentBusiness(row, await repo.numbers(businessId, tx), role);
   }
 
+  /** Writes a profile patch (and name, retention); callers have checked who may. */
+  async function applyProfile(
+    businessId: string,
+    patch: Partial<Omit<BusinessProfile, 'hours'>> & {
+      name?: string;
+      hours?: unknown;
+      retention_days?: number;
+    },
+  ): Promise<void> {
+    await db.kysely.transaction().execute(async (tx) => {
+      const row = await repo.find(businessId, tx);
+      if (!row) throw new AppError('BUSINESS_NOT_FOUND', `No business ${businessId}.`);
+      const { name, retention_days, ...profile } = patch;
+      const next = { ...parseProfile(row.profile), ...profile };
+      const update: { profile: string; name?: string; name_verified?: number; retention_days?: number } = {
+        profile: JSON.stringify(next),
+      };
+      if (retention_days !== undefined) update.retention_days = retention_days;
+      // A new name needs verifying again: the badge vouches for a name, not for an account.
+      if (name !== undefined && name.trim() !== row.name) {
+        update.name = name.trim();
+        update.name_verified = 0;
+      }
+      await repo.update(tx, businessId, update);
+    });
+  }
+
   return {
     requireAgent,
     requireManager,
@@ -103,9 +131,9 @@ export function createBusinessService(deps: BusinessServiceDeps) {
       const businessId = ids.newId('biz');
       const wabaId = numericId(ids);
       const phoneNumberId = numericId(ids);
-      const accessToken = ids.newToken('pbt');
       const appSecret = ids.newCode(32, '0123456789abcdef');
       const now = clock.now();
+      const token = newTokenRow(ids, businessId, 'default', now);
       let created: NumberRow | undefined;
       await db.kysely.transaction().execute(async (tx) => {
         let ownerId: string | undefined;
@@ -142,13 +170,7 @@ export function createBusinessService(deps: BusinessServiceDeps) {
           created_at: now,
         };
         await repo.insertNumber(tx, created);
-        await repo.insertToken(tx, {
-          token_hash: hashToken(accessToken),
-          business_id: businessId,
-          name: 'default',
-          created_at: now,
-          revoked_at: null,
-        });
+        await repo.insertToken(tx, token.row);
         if (ownerId)
           await repo.insertAgent(tx, {
             business_id: businessId,
@@ -162,7 +184,7 @@ export function createBusinessService(deps: BusinessServiceDeps) {
         business_id: businessId,
         waba_id: wabaId,
         phone_number_id: phoneNumberId,
-        access_token: accessToken,
+        access_token: token.token,
         app_secret: appSecret,
       };
     },
@@ -235,23 +257,21 @@ export function createBusinessService(deps: BusinessServiceDeps) {
         patch.hours = parsed.data;
       }
       if (typeof patch.photo === 'string') await deps.requireOwnImage?.(actor.accountId, patch.photo);
-      await db.kysely.transaction().execute(async (tx) => {
-        const row = await repo.find(businessId, tx);
-        if (!row) throw new AppError('BUSINESS_NOT_FOUND', `No business ${businessId}.`);
-        const { name, retention_days, ...profile } = patch;
-        const next = { ...parseProfile(row.profile), ...profile };
-        const update: { profile: string; name?: string; name_verified?: number; retention_days?: number } = {
-          profile: JSON.stringify(next),
-        };
-        if (retention_days !== undefined) update.retention_days = retention_days;
-        // A new name needs verifying again: the badge vouches for a name, not for an account.
-        if (name !== undefined && name.trim() !== row.name) {
-          update.name = name.trim();
-          update.name_verified = 0;
-        }
-        await repo.update(tx, businessId, update);
-      });
+      await applyProfile(businessId, patch);
       return view(businessId, role);
+    },
+
+    /**
+     * The Business Messaging API's profile update (POST whatsapp_business_profile): the access
+     * token already names the business. Its edge validates the fields as the Cloud API does.
+     */
+    async updateProfileOf(
+      businessId: string,
+      patch: Partial<
+        Pick<BusinessProfile, 'about' | 'address' | 'description' | 'email' | 'websites' | 'vertical'>
+      >,
+    ): Promise<void> {
+      await applyProfile(businessId, patch);
     },
 
     /** Operator action: the business's name is verified (the badge), or no longer. */

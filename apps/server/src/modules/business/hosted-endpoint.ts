@@ -34,7 +34,7 @@ interface Pump {
 
 export interface HostedEndpointDeps {
   businessRepo: Pick<BusinessRepo, 'allNumbers'>;
-  inbox: Pick<InboxService, 'ingest' | 'flushPending'>;
+  inbox: Pick<InboxService, 'ingest' | 'flushPending' | 'idle'>;
   delivery: Pick<DeliveryService, 'readQueue' | 'ack'>;
   bus: Pick<Bus, 'subscribe'>;
   logger: Logger;
@@ -164,12 +164,14 @@ export function createHostedEndpoint(deps: HostedEndpointDeps) {
       for (const pump of pumps.values()) pump.unsubscribe();
       await Promise.allSettled([...pumps.values()].map((p) => p.running));
       await Promise.allSettled([...flushes]);
+      await inbox.idle();
     },
 
     /** Waits until every number's queue is drained and no reply is in flight (tests, benchmarks). */
     async idle(): Promise<void> {
       await Promise.allSettled([...pumps.values()].map((p) => p.running));
       await Promise.allSettled([...flushes]);
+      await inbox.idle();
     },
   };
 }

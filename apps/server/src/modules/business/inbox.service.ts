@@ -70,6 +70,62 @@ export interface LabelsPort {
   conversationsWithLabel(tx: Executor, businessId: string, labelId: string): Promise<string[]>;
 }
 
+/** What an outbox row's `fields` carries besides its payload (JSON). */
+export interface OutboxFields {
+  /** Preassigned message id (the Business Messaging API's wamid is made from it). */
+  messageId?: string;
+  kind?: 'message' | 'reaction';
+  ref?: string;
+  replyTo?: string;
+  media?: string[];
+}
+
+/** An outbound business message, as the observer hears of it. */
+export interface OutboundRecord {
+  number: NumberRow;
+  clientId: string;
+  messageId: string;
+  toAccount: string;
+  author: string;
+  at: number;
+}
+
+/**
+ * Hears, inside the inbox's own transactions, what happens to a business's messages: the
+ * Business Messaging API turns it into status and message webhooks and billing records, so
+ * each is committed exactly when the change it reports is.
+ */
+export interface InboxObserver {
+  /** Outbound messages delivery committed (recorded in the inbox in this transaction). */
+  sent(tx: Executor, sent: OutboundRecord[]): Promise<void>;
+  /** Outbox rows that can never be sent (the recipient is gone, …), dropped in this transaction. */
+  dropped(tx: Executor, dropped: { number: NumberRow; row: OutboxRow; reason: string }[]): Promise<void>;
+  /** People's delivered / read receipts for the number's messages. */
+  receipts(
+    tx: Executor,
+    number: NumberRow,
+    receipts: { messageIds: string[]; receipt: 'delivered' | 'read'; at: number; fromAccount: string }[],
+  ): Promise<void>;
+  /** People's messages to the number, stored for the first time in this transaction. */
+  inbound(tx: Executor, number: NumberRow, messages: EnvelopeRow[]): Promise<void>;
+}
+
+export const NO_OBSERVER: InboxObserver = {
+  async sent() {},
+  async dropped() {},
+  async receipts() {},
+  async inbound() {},
+};
+
+function fieldsOf(row: OutboxRow): OutboxFields {
+  if (!row.fields) return {};
+  try {
+    return JSON.parse(row.fields) as OutboxFields;
+  } catch {
+    return {};
+  }
+}
+
 export const NO_AUTOMATIONS: Automations = {
   async decide() {
     return { replies: [], labels: [] };
@@ -84,6 +140,7 @@ export interface InboxServiceDeps {
   delivery: Pick<DeliveryService, 'send' | 'exclusive'>;
   events: EventWriter;
   automations?: Automations;
+  observer?: InboxObserver;
   labels?: LabelsPort;
   /**
    * How a person reached the business number (short links: a link or QR code opened shortly
@@ -122,6 +179,17 @@ export const hostedActor = (n: NumberRow): DeviceActor => ({
 export function createInboxService(deps: InboxServiceDeps) {
   const { db, repo, businessRepo, events, clock, ids, logger } = deps;
   const automations = deps.automations ?? NO_AUTOMATIONS;
+  const observer = deps.observer ?? NO_OBSERVER;
+  const inFlight = new Set<Promise<unknown>>();
+  function track<T>(p: Promise<T>): Promise<T> {
+    const settled = p.catch((e: unknown) => {
+      logger.error({ err: e }, 'business outbox flush failed; the next sweep sends what is left');
+      return new Map() as T;
+    });
+    inFlight.add(settled);
+    void settled.finally(() => inFlight.delete(settled));
+    return settled;
+  }
 
   async function conversationIn(
     actor: DeviceActor,
@@ -189,7 +257,7 @@ export function createInboxService(deps: InboxServiceDeps) {
     // With the number known, every send is queued before the first await (see ingest).
     const numbers = new Map<string, NumberRow | undefined>(known ? [[known.phone_number_id, known]] : []);
     const sent: { row: OutboxRow; messageId: string; sentAt: number }[] = [];
-    const hopeless: string[] = [];
+    const hopeless: { number: NumberRow; row: OutboxRow; reason: string }[] = [];
     await Promise.all(
       rows.map(async (row) => {
         let number = numbers.get(row.phone_number_id);
@@ -198,11 +266,17 @@ export function createInboxService(deps: InboxServiceDeps) {
           numbers.set(row.phone_number_id, number);
         }
         if (!number) return;
+        const fields = fieldsOf(row);
         try {
           const result = await deps.delivery.send(hostedActor(number), {
             clientId: row.client_id,
             to: row.to_account,
             payload: row.payload,
+            ...(fields.messageId ? { messageId: fields.messageId } : {}),
+            ...(fields.kind && fields.kind !== 'message' ? { kind: fields.kind } : {}),
+            ...(fields.ref ? { ref: fields.ref } : {}),
+            ...(fields.replyTo ? { replyTo: fields.replyTo } : {}),
+            ...(fields.media && fields.media.length > 0 ? { media: fields.media } : {}),
           });
           sent.push({ row, messageId: result.message_id, sentAt: result.sent_at });
         } catch (e: unknown) {
@@ -210,7 +284,7 @@ export function createInboxService(deps: InboxServiceDeps) {
             // It can never go (the person's account is gone, say): drop it, or every sweep
             // would try it again.
             logger.warn({ err: e, client_id: row.client_id }, 'business outbox row dropped');
-            hopeless.push(row.client_id);
+            hopeless.push({ number, row, reason: e.code });
           } else {
             // The row stays; the next flush tries again with the same client id.
             logger.warn({ err: e, client_id: row.client_id }, 'business outbox send failed');
@@ -219,7 +293,15 @@ export function createInboxService(deps: InboxServiceDeps) {
       }),
     );
     if (hopeless.length > 0) {
-      await db.kysely.transaction().execute((tx) => repo.deleteOutbox(tx, hopeless));
+      await deps.delivery.exclusive(() =>
+        db.kysely.transaction().execute(async (tx) => {
+          await repo.deleteOutbox(
+            tx,
+            hopeless.map((h) => h.row.client_id),
+          );
+          await observer.dropped(tx, hopeless);
+        }),
+      );
     }
     if (sent.length === 0) return new Map();
     let announce: EnvelopeRow[] = [];
@@ -250,7 +332,7 @@ export function createInboxService(deps: InboxServiceDeps) {
               business_id: number.business_id,
               direction: 'out',
               author: row.author,
-              kind: 'message',
+              kind: fieldsOf(row).kind ?? 'message',
               payload: row.payload,
               text: textOf(row.payload),
               created_at: sentAt,
@@ -282,6 +364,21 @@ export function createInboxService(deps: InboxServiceDeps) {
             ),
           );
         }
+        const records: OutboundRecord[] = [];
+        for (const { row, messageId, sentAt } of sent) {
+          const number = numbers.get(row.phone_number_id);
+          if (number) {
+            records.push({
+              number,
+              clientId: row.client_id,
+              messageId,
+              toAccount: row.to_account,
+              author: row.author,
+              at: sentAt,
+            });
+          }
+        }
+        await observer.sent(tx, records);
         await repo.deleteOutbox(
           tx,
           sent.map((s) => s.row.client_id),
@@ -309,19 +406,25 @@ export function createInboxService(deps: InboxServiceDeps) {
         await db.kysely.transaction().execute(async (tx) => {
           const business = await businessRepo.find(number.business_id, tx);
           if (!business) return;
-          // Receipts from people for the business's messages (statistics: delivered, read).
+          // Receipts from people for the business's messages (statistics: delivered, read;
+          // the API's status webhooks and billing records).
+          const receipts: Parameters<InboxObserver['receipts']>[2] = [];
           for (const env of envelopes) {
             if (env.kind !== 'event') continue;
             const event = parseEvent(env.payload);
             if (event?.type === 'receipt' && Array.isArray(event.message_ids)) {
-              await repo.markDelivered(
-                tx,
-                event.message_ids.filter((id): id is string => typeof id === 'string'),
-                typeof event.at === 'number' ? event.at : now,
-                event.receipt === 'read',
-              );
+              const messageIds = event.message_ids.filter((id): id is string => typeof id === 'string');
+              const at = typeof event.at === 'number' ? event.at : now;
+              await repo.markDelivered(tx, messageIds, at, event.receipt === 'read');
+              receipts.push({
+                messageIds,
+                receipt: event.receipt === 'read' ? 'read' : 'delivered',
+                at,
+                fromAccount: env.sender_account,
+              });
             }
           }
+          if (receipts.length > 0) await observer.receipts(tx, number, receipts);
           const messages = envelopes.filter((env) => env.kind !== 'event');
           if (messages.length === 0) return;
 
@@ -385,6 +488,11 @@ export function createInboxService(deps: InboxServiceDeps) {
           }
           // Stored before: a redelivery after a crash. Its automations ran with it.
           const fresh = await repo.insertMessages(tx, rows);
+          await observer.inbound(
+            tx,
+            number,
+            messages.filter((m) => fresh.has(m.message_id)),
+          );
           const touched = new Map<string, { row: ConversationRow; message: MessageRow }>();
           for (const message of rows) {
             if (!fresh.has(message.message_id)) continue;
@@ -512,6 +620,68 @@ export function createInboxService(deps: InboxServiceDeps) {
         throw new AppError('STORAGE_UNAVAILABLE', 'The message could not be sent; nothing was queued.');
       }
       return messageId;
+    },
+
+    /**
+     * Queues sends from business numbers (the Business Messaging API): in one transaction, the
+     * conversations they need, their outbox rows and whatever `within` writes with them; then
+     * starts sending. Resolves once they are durably queued: a crash from then on loses
+     * nothing (the outbox is flushed again) and sends nothing twice (rows keep their client
+     * ids). `sending` settles when they were sent (or left for the next sweep).
+     */
+    async queueSends(
+      sends: { number: NumberRow; row: OutboxRow }[],
+      within?: (tx: Executor) => Promise<void>,
+    ): Promise<{ sending: Promise<Map<string, string>> }> {
+      const now = clock.now();
+      let sending: Promise<Map<string, string>> = Promise.resolve(new Map());
+      await deps.delivery.exclusive(async () => {
+        await db.kysely.transaction().execute(async (tx) => {
+          const seen = new Set<string>();
+          const conversations: Parameters<InboxRepo['insertConversations']>[1] = [];
+          for (const { number, row } of sends) {
+            const key = `${number.phone_number_id}:${row.to_account}`;
+            if (seen.has(key)) continue;
+            seen.add(key);
+            conversations.push({
+              id: ids.newId('cnv'),
+              business_id: number.business_id,
+              phone_number_id: number.phone_number_id,
+              person_account_id: row.to_account,
+              status: 'open',
+              assignee: null,
+              unread: 0,
+              started_via: 'direct',
+              started_ref: null,
+              created_at: now,
+              last_message_at: now,
+              last_inbound_at: null,
+            });
+          }
+          // Existing conversations are kept as they are (the insert skips them).
+          await repo.insertConversations(tx, conversations);
+          await repo.insertOutbox(
+            tx,
+            sends.map((s) => s.row),
+          );
+          await within?.(tx);
+        });
+        // Between two delivery commits: the sends ride the very next one.
+        const [first] = sends;
+        const oneNumber = first && sends.every((s) => s.number === first.number) ? first.number : undefined;
+        sending = track(
+          flush(
+            sends.map((s) => s.row),
+            oneNumber,
+          ),
+        );
+      });
+      return { sending };
+    },
+
+    /** Waits for the sends `queueSends` started (shutdown, tests). */
+    async idle(): Promise<void> {
+      await Promise.allSettled([...inFlight]);
     },
 
     /** Sends whatever is left in the outbox (after a crash, or a failed send). */

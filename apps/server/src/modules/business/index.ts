@@ -14,6 +14,8 @@ import { createInboxRepo } from './inbox.repo.js';
 import { createInboxService, type InboxServiceDeps } from './inbox.service.js';
 import { createStatsRepo } from './stats.repo.js';
 import { createStatsService } from './stats.service.js';
+import { createTokensRepo } from './tokens.repo.js';
+import { createTokensService } from './tokens.service.js';
 
 export { automationsRoutes } from './automations.routes.js';
 export type { AutomationsService } from './automations.service.js';
@@ -29,19 +31,24 @@ export type {
   AutomationInput,
   AutomationOutcome,
   Automations,
+  InboxObserver,
   InboxService,
   InboxServiceDeps,
   LabelsPort,
+  OutboundRecord,
+  OutboxFields,
 } from './inbox.service.js';
 export { hostedActor } from './inbox.service.js';
 export { statsRoutes } from './stats.routes.js';
 export type { StatsService } from './stats.service.js';
+export { tokensRoutes } from './tokens.routes.js';
+export type { TokensService } from './tokens.service.js';
 
 export interface BusinessModuleDeps
   extends Omit<BusinessServiceDeps, 'repo' | 'onNumberCreated'>,
     Omit<InboxServiceDeps, 'repo' | 'businessRepo' | 'business' | 'db' | 'delivery' | 'automations'>,
     Pick<HostedEndpointDeps, 'bus' | 'sweepMs'> {
-  db: Pick<Db, 'kysely'>;
+  db: Pick<Db, 'kysely' | 'caps'>;
   delivery: InboxServiceDeps['delivery'] & HostedEndpointDeps['delivery'];
   /** Required here: broadcast lists are limited by the plan's broadcast_size. */
   plans: NonNullable<BusinessServiceDeps['plans']>;
@@ -93,6 +100,14 @@ export function createBusinessModule(deps: BusinessModuleDeps) {
     clock: deps.clock,
     ids: deps.ids,
   });
-  return { repo, inboxRepo, service, inbox, automations, endpoint, stats, broadcasts };
+  const tokens = createTokensService({
+    db: deps.db,
+    repo: createTokensRepo(deps.db.kysely),
+    businessRepo: repo,
+    business: service,
+    clock: deps.clock,
+    ids: deps.ids,
+  });
+  return { repo, inboxRepo, service, inbox, automations, endpoint, stats, broadcasts, tokens };
 }
 export { businessParams, conversationView, messageView, profileShape } from './business.schemas.js';

@@ -23,6 +23,18 @@ export interface CloudApiRoutesDeps {
   routes?: GraphRoutes[];
   /** More kinds of object at `/{version}/{id}`, asked in order after phone numbers and accounts. */
   objects?: GraphObjects[];
+  /** Refuses sends from a deregistered number (133010); see manage.service.ts. */
+  registration?: { requireRegistered(businessId: string, phoneNumberId: string): Promise<void> };
+}
+
+/** Graph's `?fields=a,b`; undefined when not given. */
+function fieldsOf(request: FastifyRequest): string[] | undefined {
+  const fields = (request.query as Record<string, unknown> | undefined)?.fields;
+  if (typeof fields !== 'string') return undefined;
+  return fields
+    .split(',')
+    .map((f) => f.trim())
+    .filter(Boolean);
 }
 
 export async function cloudApiRoutes(app: FastifyInstance, deps: CloudApiRoutesDeps): Promise<void> {
@@ -53,7 +65,7 @@ export async function cloudApiRoutes(app: FastifyInstance, deps: CloudApiRoutesD
   };
 
   const core: GraphObjects = {
-    get: (caller, id) => deps.cloudApi.object(caller.businessId, id),
+    get: (caller, id, request) => deps.cloudApi.object(caller.businessId, id, fieldsOf(request)),
   };
   const objects = [core, ...(deps.objects ?? [])];
   const objectRoute =
@@ -102,6 +114,7 @@ export async function cloudApiRoutes(app: FastifyInstance, deps: CloudApiRoutesD
       const caller = await ctx.caller(request);
       if (!caller) return reply.callNotFound();
       const { phone_number_id } = request.params as { phone_number_id: string };
+      await deps.registration?.requireRegistered(caller.businessId, phone_number_id);
       return deps.cloudApi.messages(caller.businessId, phone_number_id, request.body);
     },
   );

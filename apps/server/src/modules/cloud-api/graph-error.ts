@@ -40,9 +40,31 @@ export const graphErrors = {
     new GraphError(131021, '(#131021) Recipient cannot be sender', 400, {
       details: 'The recipient is this phone number itself.',
     }),
+  /** A media id or link that cannot be used (fetch failed, wrong type, too large). */
+  mediaUpload: (details: string) => new GraphError(131053, '(#131053) Media upload error', 400, { details }),
   unavailable: (details: string) =>
     new GraphError(2, '(#2) Service temporarily unavailable', 503, { details }),
   unknown: () => new GraphError(131000, '(#131000) Something went wrong', 500),
+  /** Registering again with a PIN other than the number's two-step verification PIN. */
+  pinMismatch: () =>
+    new GraphError(133005, '(#133005) Two step verification PIN Mismatch', 400, {
+      details: 'The PIN does not match the two-step verification PIN of this phone number.',
+    }),
+  /** A send from a deregistered number (POST /deregister); POST /register brings it back. */
+  notRegistered: () =>
+    new GraphError(133010, '(#133010) Phone number not registered', 400, {
+      details: 'This phone number is not registered on the Business Messaging API; register it first.',
+    }),
+  /** POST /deregister of a number that is not registered. */
+  alreadyDeregistered: () =>
+    new GraphError(100, 'Phone number not registered on the WhatsApp Business Platform.', 400, {
+      subcode: 2207051,
+    }),
+  /** Some users of a block_users request could not be blocked or unblocked (see failed_users). */
+  blockFailed: (blocking: boolean) =>
+    new GraphError(139100, '(#139100) Failed to block/unblock users', 400, {
+      details: `Failed to ${blocking ? 'block' : 'unblock'} some users, see the block_users response list for details`,
+    }),
 };
 
 export function graphBody(error: GraphError, fbtraceId: string) {

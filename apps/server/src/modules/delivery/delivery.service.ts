@@ -39,6 +39,11 @@ export interface SendInput {
   forwardOf?: string;
   media?: string[];
   viewOnce?: boolean;
+  /**
+   * The id the message gets when it is new (the Business Messaging API hands out the wamid
+   * before the send commits). A retry with the same client id answers the stored id.
+   */
+  messageId?: string;
 }
 
 export interface SendResult {
@@ -112,7 +117,7 @@ export function createDeliveryService(deps: DeliveryServiceDeps) {
       to: item.input.to,
       recipient: item.recipient,
       payload: item.input.payload,
-      messageId: ids.newId('msg'),
+      messageId: item.input.messageId ?? ids.newId('msg'),
       kind: item.input.kind ?? 'message',
       ref: item.input.ref,
       replyTo: item.input.replyTo,

@@ -35,6 +35,8 @@ import type { LinkRow, LinksRepo } from './links.repo.js';
 export const LINK_ATTRIBUTION_MS = 24 * 60 * 60 * 1000;
 const GENERATED_ALPHABET = 'abcdefghijklmnopqrstuvwxyz234567';
 const GENERATED_LENGTH = 10;
+/** The Cloud API's QR codes have 14 characters of [A-Z2-7]; ours, shown upper-case there, too. */
+export const API_CODE_LENGTH = 14;
 
 interface NumberLike {
   phone_number_id: string;
@@ -69,6 +71,8 @@ function invalid(path: string, message: string): AppError {
   return new AppError('VALIDATION_FAILED', `Invalid ${path}: ${message}.`, { issues: [{ path, message }] });
 }
 
+const notFound = (code: string) => new AppError('LINK_NOT_FOUND', `No link "${code}" in this business.`);
+
 function textOf(text: string): string {
   if ([...text].length > LINK_TEXT_MAX) throw invalid('text', `at most ${LINK_TEXT_MAX} characters`);
   return text;
@@ -92,9 +96,7 @@ export function createLinksService(deps: LinksServiceDeps) {
 
   async function linkIn(tx: Executor, businessId: string, code: string) {
     const link = await repo.find(code.toLowerCase(), tx);
-    if (!link || link.business_id !== businessId || link.deleted_at !== null) {
-      throw new AppError('LINK_NOT_FOUND', `No link "${code}" in this business.`);
-    }
+    if (!link || link.business_id !== businessId || link.deleted_at !== null) throw notFound(code);
     return link;
   }
 
@@ -128,6 +130,78 @@ export function createLinksService(deps: LinksServiceDeps) {
     return presentLink(row, deps.publicUrl());
   };
 
+  async function createIn(
+    tx: Executor,
+    businessId: string,
+    input: CreateLinkInput,
+    generatedLength: number,
+  ): Promise<LinkView> {
+    const text = textOf(input.text);
+    const custom = input.code?.toLowerCase();
+    if (custom !== undefined && !LINK_CODE_PATTERN.test(custom)) {
+      throw invalid('code', '3 to 32 of a-z, 0-9 and -');
+    }
+    await repo.lockBusiness(tx, businessId, db.caps.rowLocks);
+    if (custom !== undefined) await deps.plans?.requireFeature(tx, businessId, 'custom_link_code');
+    await deps.plans?.check(tx, businessId, 'short_links', (await repo.countLive(businessId, tx)) + 1);
+    const number = await numberOf(tx, businessId, input.phoneNumberId);
+    const now = clock.now();
+    const row = (code: string): LinkRow => ({
+      code,
+      business_id: businessId,
+      phone_number_id: number.phone_number_id,
+      text,
+      custom: custom === undefined ? 0 : 1,
+      created_at: now,
+      updated_at: now,
+      deleted_at: null,
+    });
+    if (custom !== undefined) {
+      if (await repo.insert(tx, row(custom))) return view(tx, custom);
+      const existing = await repo.find(custom, tx);
+      // Its own deleted code: the business takes it back, with its history.
+      if (existing && existing.business_id === businessId && existing.deleted_at !== null) {
+        await repo.update(tx, custom, {
+          text,
+          phone_number_id: number.phone_number_id,
+          created_at: now,
+          updated_at: now,
+          deleted_at: null,
+        });
+        return view(tx, custom);
+      }
+      throw new AppError('LINK_CODE_TAKEN', `The code "${custom}" is taken; choose another.`);
+    }
+    // 50 random bits or more: a collision is rare enough that three tries never all fail in practice.
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const code = ids.newCode(generatedLength, GENERATED_ALPHABET);
+      if (await repo.insert(tx, row(code))) return view(tx, code);
+    }
+    throw new AppError('INTERNAL_ERROR', 'No free link code was found.');
+  }
+
+  async function updateIn(
+    tx: Executor,
+    businessId: string,
+    code: string,
+    patch: { text?: string | undefined; phoneNumberId?: string | undefined },
+  ): Promise<LinkView> {
+    const text = patch.text === undefined ? undefined : textOf(patch.text);
+    const link = await linkIn(tx, businessId, code);
+    const set: { text?: string; phone_number_id?: string } = {};
+    if (text !== undefined) set.text = text;
+    if (patch.phoneNumberId !== undefined) {
+      set.phone_number_id = (await numberOf(tx, businessId, patch.phoneNumberId)).phone_number_id;
+    }
+    if (Object.keys(set).length > 0) await repo.update(tx, link.code, { ...set, updated_at: clock.now() });
+    return view(tx, link.code);
+  }
+
+  async function removeIn(tx: Executor, businessId: string, code: string): Promise<void> {
+    const link = await linkIn(tx, businessId, code);
+    await repo.update(tx, link.code, { deleted_at: clock.now() });
+  }
+
   return {
     /** Forgets link opens past the attribution window (the worker runs it). */
     async expireOpens(): Promise<number> {
@@ -147,50 +221,9 @@ export function createLinksService(deps: LinksServiceDeps) {
 
     /** Creates a link (owners and admins). A custom code needs the plan feature custom_link_code. */
     async create(actor: DeviceActor, businessId: string, input: CreateLinkInput): Promise<LinkView> {
-      const text = textOf(input.text);
-      const custom = input.code?.toLowerCase();
-      if (custom !== undefined && !LINK_CODE_PATTERN.test(custom)) {
-        throw invalid('code', '3 to 32 of a-z, 0-9 and -');
-      }
       return db.kysely.transaction().execute(async (tx) => {
         await deps.business.requireManager(actor, businessId, tx);
-        await repo.lockBusiness(tx, businessId, db.caps.rowLocks);
-        if (custom !== undefined) await deps.plans?.requireFeature(tx, businessId, 'custom_link_code');
-        await deps.plans?.check(tx, businessId, 'short_links', (await repo.countLive(businessId, tx)) + 1);
-        const number = await numberOf(tx, businessId, input.phoneNumberId);
-        const now = clock.now();
-        const row = (code: string): LinkRow => ({
-          code,
-          business_id: businessId,
-          phone_number_id: number.phone_number_id,
-          text,
-          custom: custom === undefined ? 0 : 1,
-          created_at: now,
-          updated_at: now,
-          deleted_at: null,
-        });
-        if (custom !== undefined) {
-          if (await repo.insert(tx, row(custom))) return view(tx, custom);
-          const existing = await repo.find(custom, tx);
-          // Its own deleted code: the business takes it back, with its history.
-          if (existing && existing.business_id === businessId && existing.deleted_at !== null) {
-            await repo.update(tx, custom, {
-              text,
-              phone_number_id: number.phone_number_id,
-              created_at: now,
-              updated_at: now,
-              deleted_at: null,
-            });
-            return view(tx, custom);
-          }
-          throw new AppError('LINK_CODE_TAKEN', `The code "${custom}" is taken; choose another.`);
-        }
-        // 50 random bits: a collision is rare enough that three tries never all fail in practice.
-        for (let attempt = 0; attempt < 3; attempt++) {
-          const code = ids.newCode(GENERATED_LENGTH, GENERATED_ALPHABET);
-          if (await repo.insert(tx, row(code))) return view(tx, code);
-        }
-        throw new AppError('INTERNAL_ERROR', 'No free link code was found.');
+        return createIn(tx, businessId, input, GENERATED_LENGTH);
       });
     },
 
@@ -201,18 +234,9 @@ export function createLinksService(deps: LinksServiceDeps) {
       code: string,
       patch: { text?: string | undefined; phoneNumberId?: string | undefined },
     ): Promise<LinkView> {
-      const text = patch.text === undefined ? undefined : textOf(patch.text);
       return db.kysely.transaction().execute(async (tx) => {
         await deps.business.requireManager(actor, businessId, tx);
-        const link = await linkIn(tx, businessId, code);
-        const set: { text?: string; phone_number_id?: string } = {};
-        if (text !== undefined) set.text = text;
-        if (patch.phoneNumberId !== undefined) {
-          set.phone_number_id = (await numberOf(tx, businessId, patch.phoneNumberId)).phone_number_id;
-        }
-        if (Object.keys(set).length > 0)
-          await repo.update(tx, link.code, { ...set, updated_at: clock.now() });
-        return view(tx, link.code);
+        return updateIn(tx, businessId, code, patch);
       });
     },
 
@@ -220,9 +244,43 @@ export function createLinksService(deps: LinksServiceDeps) {
     async remove(actor: DeviceActor, businessId: string, code: string): Promise<void> {
       await db.kysely.transaction().execute(async (tx) => {
         await deps.business.requireManager(actor, businessId, tx);
-        const link = await linkIn(tx, businessId, code);
-        await repo.update(tx, link.code, { deleted_at: clock.now() });
+        await removeIn(tx, businessId, code);
       });
+    },
+
+    /**
+     * The same links for the Business Messaging API's `message_qrdls`, where the access token
+     * already names the business. Its codes are 14 characters, as the Cloud API's are (its
+     * clients may check the length); the same plan limits apply.
+     */
+    qrdls: {
+      async list(businessId: string, phoneNumberId: string): Promise<LinkView[]> {
+        const base = deps.publicUrl();
+        return (await repo.list(businessId))
+          .filter((row) => row.phone_number_id === phoneNumberId)
+          .map((row) => presentLink(row, base));
+      },
+      async get(businessId: string, phoneNumberId: string, code: string): Promise<LinkView> {
+        const link = await linkIn(db.kysely, businessId, code);
+        if (link.phone_number_id !== phoneNumberId) throw notFound(code);
+        return presentLink(link, deps.publicUrl());
+      },
+      create: (businessId: string, phoneNumberId: string, text: string): Promise<LinkView> =>
+        db.kysely
+          .transaction()
+          .execute((tx) => createIn(tx, businessId, { text, phoneNumberId }, API_CODE_LENGTH)),
+      async update(businessId: string, phoneNumberId: string, code: string, text: string): Promise<LinkView> {
+        return db.kysely.transaction().execute(async (tx) => {
+          if ((await linkIn(tx, businessId, code)).phone_number_id !== phoneNumberId) throw notFound(code);
+          return updateIn(tx, businessId, code, { text });
+        });
+      },
+      async remove(businessId: string, phoneNumberId: string, code: string): Promise<void> {
+        await db.kysely.transaction().execute(async (tx) => {
+          if ((await linkIn(tx, businessId, code)).phone_number_id !== phoneNumberId) throw notFound(code);
+          await removeIn(tx, businessId, code);
+        });
+      },
     },
 
     /** Public: who the link opens a chat with, and the prefilled text. */

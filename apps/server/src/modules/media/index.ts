@@ -6,7 +6,14 @@ import { createMediaService, type MediaServiceDeps } from './media.service.js';
 import { createMediaStore } from './media.store.js';
 
 export { mediaRoutes } from './media.routes.js';
-export { MEDIA_EXPIRY_GRACE_MS, type MediaService } from './media.service.js';
+export {
+  type FinishOptions,
+  MEDIA_EXPIRY_GRACE_MS,
+  type MediaDownload,
+  type MediaService,
+  type ReceivedUpload,
+} from './media.service.js';
+export { ACCEPTED_TYPES } from './media.types.js';
 
 export interface MediaModuleDeps extends Omit<MediaServiceDeps, 'repo' | 'store'> {
   db: Pick<Db, 'kysely'>;

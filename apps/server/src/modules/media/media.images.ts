@@ -17,6 +17,8 @@ export interface ImageInfo {
   /** Pixels as displayed (EXIF orientation applied). */
   width: number;
   height: number;
+  /** More than one frame (an animated WebP or GIF). */
+  animated: boolean;
   thumbnail: Buffer;
 }
 
@@ -36,7 +38,12 @@ export async function inspectImage(path: string): Promise<ImageInfo> {
       .flatten({ background: '#ffffff' })
       .jpeg({ quality: 70 })
       .toBuffer();
-    return { width: meta.autoOrient.width, height: meta.autoOrient.height, thumbnail };
+    return {
+      width: meta.autoOrient.width,
+      height: meta.autoOrient.height,
+      animated: (meta.pages ?? 1) > 1,
+      thumbnail,
+    };
   } catch (e: unknown) {
     throw new AppError('MEDIA_TYPE_UNSUPPORTED', 'The image cannot be decoded.', undefined, { cause: e });
   }

@@ -23,6 +23,11 @@ export function createMediaRepo(db: Executor) {
       await tx.deleteFrom('media').where('id', '=', id).execute();
     },
 
+    /** Moves an upload's expiry (a Graph upload is kept 30 days; a deleted one goes now). */
+    async setExpiry(id: string, expiresAt: number, tx: Executor = db): Promise<void> {
+      await tx.updateTable('media').set({ expires_at: expiresAt }).where('id', '=', id).execute();
+    },
+
     async find(id: string, tx: Executor = db): Promise<MediaRow | undefined> {
       return tx.selectFrom('media').selectAll().where('id', '=', id).executeTakeFirst();
     },

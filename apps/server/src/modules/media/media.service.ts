@@ -29,7 +29,7 @@ import { presentMedia } from './media.present.js';
 import type { MediaRepo, MediaRow } from './media.repo.js';
 import { createTextCheck, sniffFile } from './media.sniff.js';
 import { type MediaStore, type ReceivedFile, StoreLimitExceeded } from './media.store.js';
-import { classify, declaredMime, streamingLimit } from './media.types.js';
+import { ACCEPTED_TYPES, classify, declaredMime, streamingLimit } from './media.types.js';
 
 /**
  * Expiry waits this long past a deadline before deleting. A send checks that its media may be
@@ -42,11 +42,30 @@ export const MEDIA_EXPIRY_GRACE_MS = 60 * 60 * 1000;
 /** Temp files older than this are leftovers of uploads cut off by a crash. */
 const TEMP_MAX_AGE_MS = 60 * 60 * 1000;
 
-export interface UploadInput {
+export interface UploadInput extends FinishOptions {
   content: Readable | AsyncIterable<Buffer>;
+}
+
+/** What decides an upload once its bytes are in (the Business Messaging API adds its rules). */
+export interface FinishOptions {
   /** The file part's Content-Type, as the client declared it. */
   declaredType: string | undefined;
   kind: MediaKind | undefined;
+  /** How long the upload is kept while no message references it; 24 hours by default. */
+  ttlMs?: number;
+  /**
+   * The kind to store, once the type is known (a WebP is a sticker on the Cloud API); must be a
+   * kind the type can be. Throw to refuse.
+   */
+  kindOf?: (contentType: string, kind: MediaKind) => MediaKind;
+  /** Last check before anything is stored (size and animation limits of its own); throw to refuse. */
+  check?: (upload: { contentType: string; kind: MediaKind; size: number; animated: boolean }) => void;
+}
+
+/** Bytes received into a temp file, not yet checked or stored (see `receive`). */
+export interface ReceivedUpload {
+  file: ReceivedFile;
+  isText: boolean;
 }
 
 /** A download the caller may stream: the file's metadata and a way to read it. */
@@ -111,6 +130,105 @@ export function createMediaService(deps: MediaServiceDeps) {
     return size;
   }
 
+  async function receive(content: UploadInput['content'], limit: number): Promise<ReceivedUpload> {
+    const text = createTextCheck();
+    try {
+      const file = await store.receive(content, limit, (chunk) => text.update(chunk));
+      return { file, isText: text.isText() };
+    } catch (e: unknown) {
+      if (e instanceof StoreLimitExceeded) {
+        throw new AppError('MEDIA_TOO_LARGE', `The upload exceeds ${e.limit} bytes.`, {
+          max_bytes: e.limit,
+        });
+      }
+      throw e;
+    }
+  }
+
+  async function finish(
+    actor: DeviceActor,
+    upload: ReceivedUpload,
+    options: FinishOptions,
+  ): Promise<MediaRow> {
+    const received = upload.file;
+    const declared = declaredMime(options.declaredType);
+    let thumbnail: ReceivedFile | undefined;
+    let row: MediaRow | undefined;
+    try {
+      if (received.size === 0) throw new AppError('MEDIA_TYPE_UNSUPPORTED', 'The file is empty.');
+      const classified = classify({
+        detected: await sniffFile(received.tempPath),
+        isText: upload.isText,
+        declared,
+        kind: options.kind,
+      });
+      const { contentType } = classified;
+      let { kind } = classified;
+      if (options.kindOf) {
+        kind = options.kindOf(contentType, kind);
+        if (!ACCEPTED_TYPES.some((a) => a.mime === contentType && a.kinds.includes(kind))) {
+          throw new AppError('MEDIA_TYPE_UNSUPPORTED', `A ${kind} cannot be ${contentType}.`, { kind });
+        }
+      }
+      const max = MEDIA_MAX_BYTES[kind];
+      if (received.size > max) {
+        throw new AppError('MEDIA_TOO_LARGE', `A ${kind} may be at most ${max} bytes.`, {
+          kind,
+          max_bytes: max,
+        });
+      }
+      let width: number | null = null;
+      let height: number | null = null;
+      let animated = false;
+      if (kind === 'image' || kind === 'sticker') {
+        const image = await inspectImage(received.tempPath);
+        if (
+          kind === 'sticker' &&
+          (image.width > STICKER_MAX_DIMENSION || image.height > STICKER_MAX_DIMENSION)
+        ) {
+          throw new AppError(
+            'MEDIA_TOO_LARGE',
+            `A sticker is at most ${STICKER_MAX_DIMENSION}×${STICKER_MAX_DIMENSION} pixels.`,
+            { kind, max_width: STICKER_MAX_DIMENSION, max_height: STICKER_MAX_DIMENSION },
+          );
+        }
+        ({ width, height, animated } = image);
+        thumbnail = await store.stage(image.thumbnail);
+      }
+      options.check?.({ contentType, kind, size: received.size, animated });
+      const now = clock.now();
+      row = {
+        id: ids.newId('med'),
+        owner_account: actor.accountId,
+        sha256: received.sha256,
+        size: received.size,
+        content_type: contentType,
+        kind,
+        width,
+        height,
+        thumbnail_sha256: thumbnail?.sha256 ?? null,
+        created_at: now,
+        expires_at: now + (options.ttlMs ?? MEDIA_UPLOAD_TTL_MS),
+      };
+      await repo.insert(row);
+      await store.place(received);
+      if (thumbnail) await store.place(thumbnail);
+      return row;
+    } catch (e: unknown) {
+      await store.discard(received);
+      await store.discard(thumbnail);
+      if (row) {
+        // Placing a file failed (disk full?) after the row went in: take the row back, and
+        // any file placed for it that nothing else uses.
+        await repo.delete(row.id);
+        for (const sha of [row.sha256, row.thumbnail_sha256]) {
+          if (sha) await store.evict(sha, () => repo.hashInUse(sha));
+        }
+      }
+      throw e;
+    }
+  }
+
   return {
     /**
      * Checks that `mediaId` is an image the account uploaded, as profiles and groups require of
@@ -127,86 +245,54 @@ export function createMediaService(deps: MediaServiceDeps) {
     },
 
     async upload(actor: DeviceActor, input: UploadInput): Promise<MediaView> {
-      const declared = declaredMime(input.declaredType);
-      const limit = streamingLimit(declared, input.kind);
-      const text = createTextCheck();
-      let received: ReceivedFile;
-      try {
-        received = await store.receive(input.content, limit, (chunk) => text.update(chunk));
-      } catch (e: unknown) {
-        if (e instanceof StoreLimitExceeded) {
-          throw new AppError('MEDIA_TOO_LARGE', `The upload exceeds ${e.limit} bytes.`, {
-            max_bytes: e.limit,
-          });
-        }
-        throw e;
-      }
+      const limit = streamingLimit(declaredMime(input.declaredType), input.kind);
+      return presentMedia(await finish(actor, await receive(input.content, limit), input));
+    },
 
-      let thumbnail: ReceivedFile | undefined;
-      let row: MediaRow | undefined;
-      try {
-        if (received.size === 0) throw new AppError('MEDIA_TYPE_UNSUPPORTED', 'The file is empty.');
-        const { contentType, kind } = classify({
-          detected: await sniffFile(received.tempPath),
-          isText: text.isText(),
-          declared,
-          kind: input.kind,
-        });
-        const max = MEDIA_MAX_BYTES[kind];
-        if (received.size > max) {
-          throw new AppError('MEDIA_TOO_LARGE', `A ${kind} may be at most ${max} bytes.`, {
-            kind,
-            max_bytes: max,
-          });
-        }
-        let width: number | null = null;
-        let height: number | null = null;
-        if (kind === 'image' || kind === 'sticker') {
-          const image = await inspectImage(received.tempPath);
-          if (
-            kind === 'sticker' &&
-            (image.width > STICKER_MAX_DIMENSION || image.height > STICKER_MAX_DIMENSION)
-          ) {
-            throw new AppError(
-              'MEDIA_TOO_LARGE',
-              `A sticker is at most ${STICKER_MAX_DIMENSION}×${STICKER_MAX_DIMENSION} pixels.`,
-              { kind, max_width: STICKER_MAX_DIMENSION, max_height: STICKER_MAX_DIMENSION },
-            );
-          }
-          ({ width, height } = image);
-          thumbnail = await store.stage(image.thumbnail);
-        }
-        const now = clock.now();
-        row = {
-          id: ids.newId('med'),
-          owner_account: actor.accountId,
-          sha256: received.sha256,
-          size: received.size,
-          content_type: contentType,
-          kind,
-          width,
-          height,
-          thumbnail_sha256: thumbnail?.sha256 ?? null,
-          created_at: now,
-          expires_at: now + MEDIA_UPLOAD_TTL_MS,
-        };
-        await repo.insert(row);
-        await store.place(received);
-        if (thumbnail) await store.place(thumbnail);
-        return presentMedia(row);
-      } catch (e: unknown) {
-        await store.discard(received);
-        await store.discard(thumbnail);
-        if (row) {
-          // Placing a file failed (disk full?) after the row went in: take the row back, and
-          // any file placed for it that nothing else uses.
-          await repo.delete(row.id);
-          for (const sha of [row.sha256, row.thumbnail_sha256]) {
-            if (sha) await store.evict(sha, () => repo.hashInUse(sha));
-          }
-        }
-        throw e;
+    /**
+     * The two halves of `upload`, for an edge that learns the declared type only after the file
+     * (a multipart form whose type field follows the file part): `receive` streams the bytes in
+     * under `limit`, `finish` checks and stores them, and `discard` drops what will not be.
+     */
+    receive,
+    finish,
+    async discard(received: ReceivedUpload): Promise<void> {
+      await store.discard(received.file);
+    },
+
+    async find(mediaId: string): Promise<MediaRow | undefined> {
+      return repo.find(mediaId);
+    },
+
+    /**
+     * A new media id for `owner` on the content of `mediaId` (one file, two rows), kept `ttlMs`
+     * while no message references it: how content one account may use becomes another's to
+     * send (a business number sending what another number of the business received). The row
+     * goes in before the file is checked, as an upload's does, so expiry cannot take the file
+     * from under it; a file already gone answers not found.
+     */
+    async adopt(mediaId: string, owner: string, ttlMs: number): Promise<MediaRow> {
+      const source = await repo.find(mediaId);
+      if (!source) throw notFound();
+      const now = clock.now();
+      const row: MediaRow = {
+        ...source,
+        id: ids.newId('med'),
+        owner_account: owner,
+        created_at: now,
+        expires_at: now + ttlMs,
+      };
+      await repo.insert(row);
+      if ((await store.sizeOf(row.sha256)) === undefined) {
+        await repo.delete(row.id);
+        throw notFound();
       }
+      return row;
+    },
+
+    /** Lets an upload go now: expiry deletes it once no message references it. */
+    async release(mediaId: string): Promise<void> {
+      await repo.setExpiry(mediaId, clock.now());
     },
 
     /**

@@ -11,6 +11,7 @@ import type { MessageReceiptsView } from '@parley/protocol';
 import { AppError } from '../../errors.js';
 import type { Clock } from '../../platform/clock.js';
 import type { Db } from '../../platform/db.js';
+import { createTxBatcher } from '../../platform/tx-batcher.js';
 import type { DeviceActor } from '../accounts/index.js';
 import type { EnvelopeRow, EventWriter, QueuedEvent } from '../delivery/index.js';
 import type { ReceiptsRepo } from './receipts.repo.js';
@@ -18,14 +19,15 @@ import type { ReceiptsRepo } from './receipts.repo.js';
 export const MAX_RECEIPT_IDS = 256;
 
 export interface ReceiptsServiceDeps {
-  db: Pick<Db, 'kysely'>;
+  db: Pick<Db, 'kysely' | 'caps'>;
   repo: ReceiptsRepo;
   events: EventWriter;
   clock: Clock;
 }
 
 export function createReceiptsService(deps: ReceiptsServiceDeps) {
-  const { db, repo, events, clock } = deps;
+  const { repo, events, clock } = deps;
+  const batcher = createTxBatcher(deps.db);
 
   return {
     /** Records receipts for messages this account received; returns how many were new. */
@@ -56,7 +58,8 @@ export function createReceiptsService(deps: ReceiptsServiceDeps) {
 
       let changed = 0;
       let announce: EnvelopeRow[] = [];
-      await db.kysely.transaction().execute(async (tx) => {
+      // Receipts come by the thousand: they share commits (see tx-batcher.ts).
+      await batcher.run(async (tx) => {
         announce = [];
         const existing = await repo.existing(
           tx,
