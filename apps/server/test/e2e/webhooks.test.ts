@@ -10,7 +10,9 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createManualClock } from '../../src/platform/clock.js';
 import { newPhone } from '../harness/builders.js';
+import { createSdkPool } from '../harness/sdk.js';
 import { startTestServer, type TestServer } from '../harness/server.js';
+import { until } from '../harness/wait.js';
 
 interface Received {
   headers: http.IncomingHttpHeaders;
@@ -350,6 +352,65 @@ describe('webhooks', () => {
     } finally {
       await a.receiver.close();
       await b.receiver.close();
+    }
+  });
+});
+
+describe('webhooks of the Business Messaging API’s own changes', () => {
+  let server: TestServer;
+  const sdk = createSdkPool(() => server.url);
+  beforeAll(async () => {
+    server = await startTestServer();
+  });
+  afterAll(async () => {
+    await sdk.closeAll();
+    await server?.close();
+  });
+
+  it('a send’s status and the person’s answer reach the receiver, signed', async () => {
+    const bizPhone = newPhone();
+    const biz = await server.modules.business.create({ name: 'Live', phone: bizPhone });
+    const receiver = await startReceiver('tok');
+    try {
+      const sub = await fetch(`${server.url}/v23.0/${biz.waba_id}/subscribed_apps`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${biz.access_token}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ override_callback_uri: receiver.url, verify_token: 'tok' }),
+      });
+      expect(sub.status).toBe(200);
+      const p = await server.newPerson('Pat');
+      const person = await sdk.connect(p.token, { synced: true });
+      const sent = await fetch(`${server.url}/v23.0/${biz.phone_number_id}/messages`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${biz.access_token}`, 'content-type': 'application/json' },
+        body: JSON.stringify({
+          messaging_product: 'whatsapp',
+          to: p.phone.slice(1),
+          type: 'text',
+          text: { body: 'Hi' },
+        }),
+      });
+      expect(sent.status).toBe(200);
+      const wamid = ((await sent.json()) as { messages: { id: string }[] }).messages[0]?.id;
+      const statuses = () =>
+        receiver.received.flatMap(
+          (r) =>
+            (r.body.entry[0]?.changes[0]?.value.statuses as { id: string; status: string }[] | undefined) ??
+            [],
+        );
+      // The statuses the send pipeline reports (`sent` once the message is committed to the person).
+      await until(() => statuses().some((st) => st.id === wamid && st.status === 'sent'));
+
+      await person.client.sendText(bizPhone, 'Thanks, José');
+      const inbound = () =>
+        receiver.received.flatMap(
+          (r) =>
+            (r.body.entry[0]?.changes[0]?.value.messages as { text?: { body: string } }[] | undefined) ?? [],
+        );
+      await until(() => inbound().some((m) => m.text?.body === 'Thanks, José'));
+      expect(receiver.received.every((r) => signatureValid(r, biz.app_secret))).toBe(true);
+    } finally {
+      await receiver.close();
     }
   });
 });
