@@ -24,7 +24,6 @@ import {
   graphMediaObjects,
   graphMediaRoutes,
   manageRoutes,
-  NO_WEBHOOKS,
   type WebhookPort,
 } from './modules/cloud-api/index.js';
 import { createContactsModule } from './modules/contacts/index.js';
@@ -41,6 +40,7 @@ import { createMediaModule } from './modules/media/index.js';
 import { createPlansModule } from './modules/plans/index.js';
 import { createReceiptsModule } from './modules/receipts/index.js';
 import { createTemplatesModule, templateObjects, templatesGraphRoutes } from './modules/templates/index.js';
+import { createWebhooksModule, webhooksGraphRoutes } from './modules/webhooks/index.js';
 import { createMemoryBus } from './platform/bus.js';
 import { type Clock, systemClock } from './platform/clock.js';
 import { openDb } from './platform/db.js';
@@ -219,7 +219,17 @@ export function createModules(p: Platform) {
   });
   // The Business Messaging API hears of the inbox's messages in its transactions (statuses,
   // message webhooks, billing records); it is built before the business module for that.
-  const webhooks: WebhookPort = NO_WEBHOOKS;
+  // Webhooks reach the business module through functions called only once it is built.
+  const webhooksModule = createWebhooksModule({
+    db: p.db,
+    businessRepo: { find: (...a) => business.repo.find(...a) },
+    business: { requireManager: (...a) => business.service.requireManager(...a) },
+    clock: p.clock,
+    ids: p.ids,
+    logger: p.logger,
+    publicUrl: p.publicUrl,
+  });
+  const webhooks: WebhookPort = webhooksModule.port;
   const apiMessagesRepo = createApiMessagesRepo(p.db.kysely);
   const apiObserver = createApiObserver({
     repo: apiMessagesRepo,
@@ -303,6 +313,7 @@ export function createModules(p: Platform) {
     graphMediaRoutes({ graphMedia, authenticate: (token) => cloudApiService.authenticate(token) }),
   );
   cloudApi.objects?.push(graphMediaObjects(graphMedia));
+  cloudApi.routes?.push(webhooksGraphRoutes(webhooksModule.service));
   return {
     accounts: accounts.service,
     delivery: delivery.service,
@@ -310,6 +321,8 @@ export function createModules(p: Platform) {
     graphMedia,
     limits: limits.service,
     templates: templates.service,
+    /** Cloud API webhooks: subscriptions, the outbox (`port`) and its dispatcher. */
+    webhooks: webhooksModule,
     business: business.service,
     inbox: business.inbox,
     automations: business.automations,
@@ -365,6 +378,7 @@ export async function startRoles(p: Platform, modules: Modules, roles: Role[]): 
           // Each business at most every 6 h (the evaluation stores when it last ran).
           { name: 'evaluate-messaging-limits', run: () => modules.limits.evaluate() },
           { name: 'unpause-templates', run: () => modules.templates.unpauseDue() },
+          { name: 'purge-webhook-deliveries', run: () => modules.webhooks.service.purge() },
           {
             name: 'expire-business-inbox',
             run: () => modules.business.expireInbox((id, before) => modules.inbox.deleteBefore(id, before)),
@@ -414,6 +428,7 @@ export async function startRoles(p: Platform, modules: Modules, roles: Role[]): 
     plans: modules.plans,
     labels: modules.labels,
     links: modules.links,
+    webhooks: modules.webhooks.service,
     pingStorage: () => p.db.ping(),
     trustProxy: config.trustProxy,
     version: VERSION,
@@ -430,6 +445,8 @@ export async function startRoles(p: Platform, modules: Modules, roles: Role[]): 
   const url = `http://${host}:${address.port}`;
   p.listening.url = url;
   worker?.start();
+  // Webhook deliveries go out from the worker role.
+  if (worker) modules.webhooks.dispatcher.start();
   // Business numbers are devices too; their endpoint runs where sends are committed and
   // announced (the gateway role), so it hears of new envelopes at once.
   if (gateway) await modules.hostedEndpoint.start();
@@ -447,6 +464,8 @@ export async function startRoles(p: Platform, modules: Modules, roles: Role[]): 
         await gateway?.closeAll();
         await app.close();
         await worker?.stop();
+        if (worker) await modules.webhooks.dispatcher.stop();
+        modules.webhooks.http.close();
       })();
       return closing;
     },

@@ -21,6 +21,7 @@ import {
 } from '@parley/protocol';
 import { type Backoff, createBackoff, DEFAULT_BACKOFF } from './backoff.js';
 import { createLabelsApi, createLinksApi, type LabelsApi, type LinksApi } from './business-labels.js';
+import { createWebhooksApi, type WebhooksApi } from './business-webhooks.js';
 import { type Connection, closeOutcome, openConnection } from './connection.js';
 import { createDeferred, createWaiters, type Deferred, withTimeout } from './deferred.js';
 import { ParleyError } from './errors.js';
@@ -65,7 +66,7 @@ export class ParleyClient {
   readonly #token: string;
   readonly #wsUrl: string;
   readonly #api: AccountApi;
-  readonly #business: AccountApi['business'] & { labels: LabelsApi; links: LinksApi };
+  readonly #business: AccountApi['business'] & { labels: LabelsApi; links: LinksApi; webhooks: WebhooksApi };
   readonly #scheduler: Scheduler = systemScheduler;
   readonly #backoff: Backoff;
   readonly #inbox: Inbox;
@@ -107,6 +108,7 @@ export class ParleyClient {
     this.#business = {
       ...this.#api.business,
       labels: createLabelsApi(http),
+      webhooks: createWebhooksApi(http),
       links: createLinksApi(http, {
         baseUrl: options.baseUrl,
         ...(options.fetch ? { fetch: options.fetch } : {}),
@@ -356,7 +358,7 @@ export class ParleyClient {
   /**
    * Business calls for agents: profile, agents, the shared inbox, automations, plans,
    * statistics and broadcast lists, `labels` and `links` (short links and QR codes;
-   * `links.open` is for a person following one). Live inbox changes arrive through onMessage
+   * `links.open` is for a person following one), `webhooks` (deliveries and replay). Live inbox changes arrive through onMessage
    * as `business.conversation` events.
    */
   get business() {

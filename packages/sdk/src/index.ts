@@ -46,6 +46,12 @@ export type {
   CreateBroadcastListInput,
   StatsRange,
 } from './business-stats.js';
+export type {
+  WebhookDeliveriesPage,
+  WebhookDeliveryState,
+  WebhookDeliveryView,
+  WebhooksApi,
+} from './business-webhooks.js';
 export {
   type ChatMirror,
   type ChatMirrorSnapshot,

@@ -44,6 +44,7 @@ import { type LinksService, linksRoutes } from '../modules/links/index.js';
 import { type MediaService, mediaRoutes } from '../modules/media/index.js';
 import { type PlansService, plansRoutes } from '../modules/plans/index.js';
 import { type ReceiptsService, receiptsRoutes } from '../modules/receipts/index.js';
+import { type WebhooksService, webhooksRoutes } from '../modules/webhooks/index.js';
 import type { Logger } from '../platform/logger.js';
 import type { Metrics } from '../platform/metrics.js';
 
@@ -69,6 +70,7 @@ export interface HttpServerDeps {
   links: LinksService;
   media: MediaService;
   chats: ChatsService;
+  webhooks: WebhooksService;
   /** Resolves when storage answers; rejects otherwise. */
   pingStorage(): Promise<void>;
   trustProxy: boolean;
@@ -196,6 +198,7 @@ export async function createHttpServer(deps: HttpServerDeps): Promise<FastifyIns
     await app.register(linksRoutes, { links: deps.links, authenticate });
     await app.register(mediaRoutes, { media: deps.media, authenticate });
     await app.register(chatsRoutes, { chats: deps.chats, authenticate });
+    await app.register(webhooksRoutes, { webhooks: deps.webhooks, authenticate });
   }
 
   return app;

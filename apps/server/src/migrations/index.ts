@@ -16,6 +16,7 @@ import * as m0013 from './0013_broadcasts.js';
 import * as m0014 from './0014_automations.js';
 import * as m0015 from './0015_broadcast_keys.js';
 import * as m0016 from './0016_api_messages.js';
+import * as m0017 from './0017_webhooks.js';
 import * as m0018 from './0018_templates.js';
 import * as m0019 from './0019_graph_media.js';
 import * as m0020 from './0020_messaging_limits.js';
@@ -38,6 +39,7 @@ export const migrations: Record<string, MigrationModule> = {
   '0014_automations': m0014,
   '0015_broadcast_keys': m0015,
   '0016_api_messages': m0016,
+  '0017_webhooks': m0017,
   '0018_templates': m0018,
   '0019_graph_media': m0019,
   '0020_messaging_limits': m0020,

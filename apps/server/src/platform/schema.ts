@@ -599,6 +599,34 @@ export interface LinkOpensTable {
   opened_at: number;
 }
 
+export interface WebhookSubscriptionsTable {
+  business_id: string;
+  app_id: string;
+  callback_url: string;
+  created_at: number;
+  updated_at: number;
+}
+
+export type WebhookDeliveryState = 'pending' | 'delivered' | 'failed';
+
+export interface WebhookDeliveriesTable {
+  id: Generated<number>;
+  business_id: string;
+  field: string;
+  body: string;
+  order_key: string | null;
+  state: WebhookDeliveryState;
+  attempts: number;
+  next_attempt_at: number;
+  locked_until: number;
+  first_attempt_at: number | null;
+  last_status: number | null;
+  last_error: string | null;
+  created_at: number;
+  delivered_at: number | null;
+  failed_at: number | null;
+}
+
 export interface Database {
   accounts: AccountsTable;
   devices: DevicesTable;
@@ -636,6 +664,8 @@ export interface Database {
   templates: TemplatesTable;
   template_review_rules: TemplateReviewRulesTable;
   template_feedback: TemplateFeedbackTable;
+  webhook_subscriptions: WebhookSubscriptionsTable;
+  webhook_deliveries: WebhookDeliveriesTable;
   plans: PlansTable;
   business_automations: BusinessAutomationsTable;
   keyword_rules: KeywordRulesTable;
