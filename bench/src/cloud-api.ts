@@ -117,7 +117,7 @@ export async function runCloudApi(o: CloudApiOptions) {
   };
   // Meta's defaults (80 messages/s, 250 people a day) are far below what is measured here.
   parley(o.dataDir, ['business', 'throughput', created.phone_number_id, '100000']);
-  parley(o.dataDir, ['business', 'tier', created.business_id, 'unlimited']);
+  parley(o.dataDir, ['business', 'tier', created.business_id, 'TIER_UNLIMITED']);
 
   const receiver = await startReceiver(() => created.app_secret);
   const server = await startServerProcess({

@@ -123,6 +123,18 @@ export function createModules(p: Platform) {
     rateLimiter: p.rateLimiter,
     presence: p.presence,
     settingsSync: chats.service,
+    // A person blocking or reporting a business number counts against the templates it sent
+    // them (quality-based pausing).
+    onNegativeFeedback: async (tx, { person, target, at }) => {
+      const number = await business.repo.numberByAccount(target, tx);
+      if (!number) return;
+      await templates.service.recordNegativeFeedback(tx, {
+        businessId: number.business_id,
+        phoneNumberId: number.phone_number_id,
+        personPhone: person.phone,
+        at,
+      });
+    },
   });
   const media = createMediaModule({
     canSeePhoto: (viewer, owner) => contacts.service.canSee(viewer, owner, 'photo'),

@@ -165,6 +165,87 @@ describe('the Business Messaging API', () => {
     ]);
   });
 
+  it('sends an approved template outside the window; a block counts against the template', async () => {
+    const bizPhone = newPhone();
+    const biz = await server.modules.business.create({ name: 'Acme', phone: bizPhone });
+    const p = await server.newPerson('Pat');
+    const person = await sdk.connect(p.token, { synced: true });
+    const created = await post(
+      `/v23.0/${biz.waba_id}/message_templates`,
+      {
+        name: 'shipping_update',
+        language: 'en_US',
+        category: 'UTILITY',
+        components: [
+          { type: 'BODY', text: 'Order {{1}} ships {{2}}.', example: { body_text: [['A1', 'today']] } },
+        ],
+      },
+      biz.access_token,
+    );
+    expect(created.status).toBe(200);
+    const templateId = String(created.body.id);
+    if (created.body.status === 'PENDING') await server.modules.templates.approve(templateId);
+
+    const template = (params: string[]) => ({
+      messaging_product: 'whatsapp',
+      to: p.phone.slice(1),
+      type: 'template',
+      template: {
+        name: 'shipping_update',
+        language: { code: 'en_US' },
+        components: [{ type: 'body', parameters: params.map((text) => ({ type: 'text', text })) }],
+      },
+    });
+    // Meta's checks: the parameter count, and an unknown template.
+    const wrong = await post(`/v23.0/${biz.phone_number_id}/messages`, template(['A7']), biz.access_token);
+    expect(wrong).toMatchObject({ status: 400, body: { error: { code: 132000 } } });
+    const unknown = await post(
+      `/v23.0/${biz.phone_number_id}/messages`,
+      { ...template(['A7', 'now']), template: { name: 'nope', language: { code: 'en_US' } } },
+      biz.access_token,
+    );
+    expect(unknown).toMatchObject({ status: 404, body: { error: { code: 132001 } } });
+
+    const sent = await post(
+      `/v23.0/${biz.phone_number_id}/messages`,
+      template(['A7', 'tomorrow']),
+      biz.access_token,
+    );
+    expect(sent.status).toBe(200);
+    await until(() => person.inbox.some((m) => m.text === 'Order A7 ships tomorrow.'));
+    const got = person.inbox.find((m) => m.text === 'Order A7 ships tomorrow.');
+    const db = server.platform.db.kysely;
+    const row = () =>
+      db
+        .selectFrom('api_messages')
+        .selectAll()
+        .where('message_id', '=', got?.messageId ?? '')
+        .executeTakeFirst();
+    expect(await row()).toMatchObject({
+      type: 'template',
+      category: 'utility',
+      template_id: templateId,
+      window_open: 0,
+    });
+    person.client.sendReceipt('delivered', [got?.messageId ?? '']);
+    await until(async () => (await row())?.status === 'delivered');
+    const [event] = await db
+      .selectFrom('message_events')
+      .selectAll()
+      .where('message_id', '=', got?.messageId ?? '')
+      .execute();
+    expect(event).toMatchObject({ category: 'utility', window_open: 0, source: 'api', market: 'US' });
+
+    // The person blocks the number: the template's negative feedback.
+    await person.client.contacts.block(bizPhone);
+    const feedback = await db
+      .selectFrom('template_feedback')
+      .selectAll()
+      .where('template_id', '=', templateId)
+      .execute();
+    expect(feedback).toEqual([expect.objectContaining({ message_id: got?.messageId })]);
+  });
+
   it('accepts a send to a number not on Parley, then fails it as the Cloud API does', async () => {
     const biz = await server.modules.business.create({ name: 'Acme', phone: newPhone() });
     const to = newPhone().slice(1);

@@ -38,6 +38,8 @@ describe('message pricing classification (PMP)', () => {
   it('derives the market from the number', () => {
     expect(marketOf('+14155550123')).toBe('US');
     expect(marketOf('+919812345678')).toBe('IN');
+    expect(marketOf('+15555550123')).toBe('US');
+    expect(marketOf('+447700900123')).toBe('GB');
     expect(marketOf('+999')).toBe('ZZ');
   });
 });

@@ -39,7 +39,12 @@ export function classify(input: {
   return { billable: true, pricing_model: 'PMP', category: input.category, type: 'regular' };
 }
 
-/** The recipient's market: the ISO 3166 country of their number, `ZZ` when unknown. */
+/**
+ * The recipient's market: the ISO 3166 country of their number; for a number no country
+ * claims (a test range, say), the main country of its calling code (US for +1, GB for +44);
+ * `ZZ` when even that is unknown.
+ */
 export function marketOf(phone: string): string {
-  return parsePhoneNumberFromString(phone)?.country ?? 'ZZ';
+  const number = parsePhoneNumberFromString(phone);
+  return number?.country ?? number?.getPossibleCountries()[0] ?? 'ZZ';
 }

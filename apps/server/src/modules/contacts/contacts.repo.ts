@@ -12,8 +12,8 @@ export interface PrivacyRow {
 
 export function createContactsRepo(db: Executor) {
   return {
-    async block(accountId: string, blockedId: string, at: number): Promise<void> {
-      await db
+    async block(accountId: string, blockedId: string, at: number, tx: Executor = db): Promise<void> {
+      await tx
         .insertInto('blocks')
         .values({ account_id: accountId, blocked_id: blockedId, created_at: at })
         .onConflict((oc) => oc.columns(['account_id', 'blocked_id']).doNothing())
@@ -88,8 +88,8 @@ export function createContactsRepo(db: Executor) {
         .executeTakeFirst();
       return row?.at === null || row?.at === undefined ? null : Number(row.at);
     },
-    async insertReport(row: ReportsTable): Promise<void> {
-      await db.insertInto('reports').values(row).execute();
+    async insertReport(row: ReportsTable, tx: Executor = db): Promise<void> {
+      await tx.insertInto('reports').values(row).execute();
     },
     async findAccount(idOrPhone: { id: string } | { phone: string }) {
       const q = db.selectFrom('accounts').select(['id', 'phone']);

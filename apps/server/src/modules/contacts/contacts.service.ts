@@ -7,7 +7,7 @@
 import type { ContactMatch, PresenceView, PrivacySettings } from '@parley/protocol';
 import { AppError } from '../../errors.js';
 import type { Clock } from '../../platform/clock.js';
-import type { Db } from '../../platform/db.js';
+import type { Db, Executor } from '../../platform/db.js';
 import type { Ids } from '../../platform/ids.js';
 import type { PresenceRegistry } from '../../platform/presence.js';
 import { enforceLimit, type RateLimiterFactory } from '../../platform/rate-limit.js';
@@ -22,6 +22,14 @@ export const MAX_HASHES_PER_REQUEST = 1000;
 export const MAX_HASHES_PER_DAY = 10_000;
 
 export interface ContactsServiceDeps {
+  /**
+   * A person blocked or reported an account, inside that transaction (a business number's
+   * template quality counts such feedback).
+   */
+  onNegativeFeedback?: (
+    tx: Executor,
+    input: { person: DeviceActor; target: string; at: number },
+  ) => Promise<void>;
   db: Pick<Db, 'kysely'>;
   repo: ContactsRepo;
   clock: Clock;
@@ -92,7 +100,11 @@ export function createContactsService(deps: ContactsServiceDeps) {
       const account = await requireAccount(idOrPhone);
       if (account.id === actor.accountId)
         throw new AppError('VALIDATION_FAILED', 'You cannot block yourself.');
-      await repo.block(actor.accountId, account.id, clock.now());
+      const at = clock.now();
+      await db.kysely.transaction().execute(async (tx) => {
+        await repo.block(actor.accountId, account.id, at, tx);
+        await deps.onNegativeFeedback?.(tx, { person: actor, target: account.id, at });
+      });
     },
 
     async unblock(actor: DeviceActor, idOrPhone: string): Promise<void> {
@@ -144,15 +156,22 @@ export function createContactsService(deps: ContactsServiceDeps) {
       await enforceLimit(limits.reports, actor.accountId, 'reports today');
       const account = await requireAccount(input.account);
       const reportId = ids.newId('rep');
-      await repo.insertReport({
-        id: reportId,
-        reporter_id: actor.accountId,
-        reported_id: account.id,
-        reason: input.reason?.trim() || 'spam',
-        created_at: clock.now(),
+      const at = clock.now();
+      await db.kysely.transaction().execute(async (tx) => {
+        await repo.insertReport(
+          {
+            id: reportId,
+            reporter_id: actor.accountId,
+            reported_id: account.id,
+            reason: input.reason?.trim() || 'spam',
+            created_at: at,
+          },
+          tx,
+        );
+        if (input.block && account.id !== actor.accountId)
+          await repo.block(actor.accountId, account.id, at, tx);
+        await deps.onNegativeFeedback?.(tx, { person: actor, target: account.id, at });
       });
-      if (input.block && account.id !== actor.accountId)
-        await repo.block(actor.accountId, account.id, clock.now());
       return { report_id: reportId, blocked: input.block === true };
     },
 
