@@ -263,8 +263,8 @@ function body(input: InboundMessageInput): Json {
 }
 
 /**
- * The Cloud API inbound message object of a person's message (see the header). The lead's
- * webhook queueing puts it in `value.messages[]` beside `contacts[{profile, wa_id}]`.
+ * The Cloud API inbound message object of a person's message (see the header). The API
+ * observer puts it in `value.messages[]` beside `contacts[{profile, wa_id}]`.
  */
 export function toWebhookMessage(input: InboundMessageInput): WebhookMessage {
   const head = {

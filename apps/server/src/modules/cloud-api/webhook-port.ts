@@ -23,7 +23,7 @@ export interface WebhookPort {
   enqueue(tx: Executor, changes: WebhookChange[]): Promise<void>;
 }
 
-/** Until the webhooks module is wired: queues nothing. */
+/** Queues nothing (module tests that have no webhooks). */
 export const NO_WEBHOOKS: WebhookPort = {
   async enqueue() {},
 };

@@ -584,7 +584,7 @@ export function createTemplatesService(deps: TemplatesServiceDeps) {
     // ---- quality ----
 
     /**
-     * For the lead's block and report paths, in their transaction: the person blocked or
+     * For the block and report paths (contacts), in their transaction: the person blocked or
      * reported this business number at `at`. Each template message the number delivered to
      * them in the 7 days before counts once as negative feedback on its template; quality is
      * recomputed and a template reaching RED is paused (3 h, then 6 h) or, the third time,
