@@ -409,12 +409,40 @@ describe('Business Messaging API: business management', () => {
       messaging_product: 'whatsapp',
       block_users: [{ user: p.phone }],
     });
-    const before = await Promise.all([
-      call('GET', `${bp}?fields=conversational_automation,status`, b.biz.access_token),
-      call('GET', `${bp}/whatsapp_business_profile`, b.biz.access_token),
-      call('GET', `${bp}/block_users`, b.biz.access_token),
-      call('GET', `${bp}/message_qrdls`, b.biz.access_token),
-    ]);
+    // B's template and media (the other parts of the Graph surface).
+    const template = await call('POST', `/v23.0/${b.biz.waba_id}/message_templates`, b.biz.access_token, {
+      name: 'b_only',
+      language: 'en_US',
+      category: 'UTILITY',
+      components: [{ type: 'BODY', text: 'Order {{1}} shipped.', example: { body_text: [['B1']] } }],
+    });
+    const bTemplate = String(template.body.id);
+    const form = new FormData();
+    form.set('messaging_product', 'whatsapp');
+    form.set('type', 'text/plain');
+    form.set('file', new Blob(['B only'], { type: 'text/plain' }), 'b.txt');
+    const upload = await fetch(`${server.url}${bp}/media`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${b.biz.access_token}` },
+      body: form,
+    });
+    expect(upload.status).toBe(200);
+    const bMedia = ((await upload.json()) as { id: string }).id;
+    const bw = `/v23.0/${b.biz.waba_id}`;
+    const snapshot = () =>
+      Promise.all([
+        call('GET', `${bp}?fields=conversational_automation,status`, b.biz.access_token),
+        call('GET', `${bp}/whatsapp_business_profile`, b.biz.access_token),
+        call('GET', `${bp}/block_users`, b.biz.access_token),
+        call('GET', `${bp}/message_qrdls`, b.biz.access_token),
+        call('GET', `${bw}/message_templates`, b.biz.access_token),
+        call('GET', `/v23.0/${bMedia}`, b.biz.access_token).then((r) => ({
+          status: r.status,
+          id: r.body.id,
+        })),
+        call('GET', `${bw}/subscribed_apps`, b.biz.access_token),
+      ]);
+    const before = await snapshot();
 
     const users = { messaging_product: 'whatsapp', block_users: [{ user: p.phone }] };
     const ap = `/v23.0/${a.biz.phone_number_id}`;
@@ -436,6 +464,21 @@ describe('Business Messaging API: business management', () => {
       ['POST', `${bp}/message_qrdls/${bCode}`, { prefilled_message: 'x' }],
       ['DELETE', `${bp}/message_qrdls/${bCode}`],
       ['POST', `${bp}/conversational_automation`, { prompts: [] }],
+      ['GET', `${bw}/message_templates`],
+      [
+        'POST',
+        `${bw}/message_templates`,
+        { name: 'hijack', language: 'en_US', category: 'UTILITY', components: [{ type: 'BODY', text: 'x' }] },
+      ],
+      ['DELETE', `${bw}/message_templates?name=b_only`],
+      ['GET', `/v23.0/${bTemplate}`],
+      ['POST', `/v23.0/${bTemplate}`, { components: [{ type: 'BODY', text: 'changed' }] }],
+      ['DELETE', `/v23.0/${bTemplate}`],
+      ['GET', `/v23.0/${bMedia}`],
+      ['DELETE', `/v23.0/${bMedia}`],
+      ['GET', `${bw}/subscribed_apps`],
+      ['POST', `${bw}/subscribed_apps`, { override_callback_uri: 'http://127.0.0.1:9/x', verify_token: 't' }],
+      ['DELETE', `${bw}/subscribed_apps`],
       // B's code under A's own number is unknown too.
       ['GET', `${ap}/message_qrdls/${bCode}`],
       ['POST', `${ap}/message_qrdls/${bCode}`, { prefilled_message: 'x' }],
@@ -447,12 +490,7 @@ describe('Business Messaging API: business management', () => {
       expect(res.status, `${method} ${path}`).toBe(400);
       expect(errorOf(res), `${method} ${path}`).toMatchObject({ code: 100, error_subcode: 33 });
     }
-    const after = await Promise.all([
-      call('GET', `${bp}?fields=conversational_automation,status`, b.biz.access_token),
-      call('GET', `${bp}/whatsapp_business_profile`, b.biz.access_token),
-      call('GET', `${bp}/block_users`, b.biz.access_token),
-      call('GET', `${bp}/message_qrdls`, b.biz.access_token),
-    ]);
+    const after = await snapshot();
     expect(after).toEqual(before);
     // And B's REST token endpoints are not A's owner's either.
     expect(
