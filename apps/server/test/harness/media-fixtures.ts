@@ -53,3 +53,21 @@ export function countingStream(total: number) {
   }
   return { stream: Readable.from(generate()), state };
 }
+
+/** The start of an MP3: an ID3v2 tag and one MPEG-1 Layer III frame header, then silence. */
+export function makeMp3(): Buffer {
+  const tag = Buffer.from([0x49, 0x44, 0x33, 4, 0, 0, 0, 0, 0, 0]);
+  return Buffer.concat([tag, Buffer.from([0xff, 0xfb, 0x90, 0x64]), Buffer.alloc(413)]);
+}
+
+/** An MP4 container as sniffers know it: an `ftyp` box (brand isom) and an empty `free` box. */
+export function makeMp4(): Buffer {
+  const bytes = Buffer.alloc(32);
+  bytes.writeUInt32BE(24, 0);
+  bytes.write('ftypisom', 4, 'latin1');
+  bytes.writeUInt32BE(0x200, 12);
+  bytes.write('isommp41', 16, 'latin1');
+  bytes.writeUInt32BE(8, 24);
+  bytes.write('free', 28, 'latin1');
+  return bytes;
+}
