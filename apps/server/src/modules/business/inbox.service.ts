@@ -574,55 +574,6 @@ export function createInboxService(deps: InboxServiceDeps) {
     },
 
     /**
-     * Sends a message from a business number to a person through the outbox, starting the
-     * conversation if there is none (the Business Messaging API's sends). Resolves with the
-     * message id once sent and recorded; a send that failed leaves nothing queued (the caller
-     * answers an error and its client may retry).
-     */
-    async sendFromBusiness(
-      number: NumberRow,
-      personAccountId: string,
-      input: { payload: string; author: string; clientId: string },
-    ): Promise<string> {
-      const now = clock.now();
-      const row: OutboxRow = {
-        client_id: input.clientId,
-        phone_number_id: number.phone_number_id,
-        to_account: personAccountId,
-        author: input.author,
-        payload: input.payload,
-        created_at: now,
-      };
-      await deps.delivery.exclusive(() =>
-        db.kysely.transaction().execute(async (tx) => {
-          await repo.insertConversations(tx, [
-            {
-              id: ids.newId('cnv'),
-              business_id: number.business_id,
-              phone_number_id: number.phone_number_id,
-              person_account_id: personAccountId,
-              status: 'open',
-              assignee: null,
-              unread: 0,
-              started_via: 'direct',
-              started_ref: null,
-              created_at: now,
-              last_message_at: now,
-              last_inbound_at: null,
-            },
-          ]);
-          await repo.insertOutbox(tx, [row]);
-        }),
-      );
-      const messageId = (await flush([row], number)).get(row.client_id);
-      if (messageId === undefined) {
-        await db.kysely.transaction().execute((tx) => repo.deleteOutbox(tx, [row.client_id]));
-        throw new AppError('STORAGE_UNAVAILABLE', 'The message could not be sent; nothing was queued.');
-      }
-      return messageId;
-    },
-
-    /**
      * Queues sends from business numbers (the Business Messaging API): in one transaction, the
      * conversations they need, their outbox rows and whatever `within` writes with them; then
      * starts sending. Resolves once they are durably queued: a crash from then on loses

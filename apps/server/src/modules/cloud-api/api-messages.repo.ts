@@ -84,24 +84,29 @@ export function createApiMessagesRepo(db: Executor) {
      * what billing needs of their conversation.
      */
     async outboundInbox(tx: Executor, messageIds: string[]) {
-      if (messageIds.length === 0) return [];
-      return tx
-        .selectFrom('business_messages as m')
-        .innerJoin('conversations as c', 'c.id', 'm.conversation_id')
-        .innerJoin('accounts as a', 'a.id', 'c.person_account_id')
-        .select([
-          'm.message_id',
-          'm.author',
-          'c.business_id',
-          'c.phone_number_id',
-          'a.phone as person_phone',
-          'c.started_via',
-          'c.created_at as conversation_created_at',
-          'c.last_inbound_at',
-        ])
-        .where('m.message_id', 'in', messageIds.slice(0, 1000))
-        .where('m.direction', '=', 'out')
-        .execute();
+      const out = [];
+      for (let i = 0; i < messageIds.length; i += CHUNK) {
+        out.push(
+          ...(await tx
+            .selectFrom('business_messages as m')
+            .innerJoin('conversations as c', 'c.id', 'm.conversation_id')
+            .innerJoin('accounts as a', 'a.id', 'c.person_account_id')
+            .select([
+              'm.message_id',
+              'm.author',
+              'c.business_id',
+              'c.phone_number_id',
+              'a.phone as person_phone',
+              'c.started_via',
+              'c.created_at as conversation_created_at',
+              'c.last_inbound_at',
+            ])
+            .where('m.message_id', 'in', messageIds.slice(i, i + CHUNK))
+            .where('m.direction', '=', 'out')
+            .execute()),
+        );
+      }
+      return out;
     },
 
     /** Whether a message belongs to the chat of a business number and a person (either way). */

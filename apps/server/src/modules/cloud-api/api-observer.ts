@@ -101,7 +101,10 @@ export function statusChange(
   };
 }
 
-/** The text of a payload (`{"text": "…"}`, as text messages carry it), if any. */
+/**
+ * The text of a payload (`{"text": "…"}`), if any. The inbox has the same reading; importing
+ * it as a value would make this module load the business module's routes and schemas early.
+ */
 function textOf(payload: string): string | null {
   try {
     const value: unknown = JSON.parse(Buffer.from(payload, 'base64').toString('utf8'));

@@ -35,11 +35,6 @@ import { bindMedia, encodePayload, type MediaRef, parseOutgoing } from './messag
 import { fromWamid, toWamid } from './wamid.js';
 import type { WebhookPort } from './webhook-port.js';
 
-/** The Cloud API limits a text body to 4,096 characters. */
-export const MAX_TEXT_BODY = 4096;
-/** `biz_opaque_callback_data` is limited to 512 characters. */
-export const MAX_CALLBACK_DATA = 512;
-
 /** What the templates part makes of a send's `template` object (see templates/). */
 export interface PreparedTemplate {
   templateId: string;
@@ -75,7 +70,7 @@ export interface CloudApiServiceDeps {
   media?: Pick<GraphMediaService, 'resolveMedia'>;
   templates?: TemplatesPort;
   clock: Clock;
-  ids: Pick<Ids, 'newCode' | 'newId'>;
+  ids: Pick<Ids, 'newId'>;
   logger: Logger;
   /** Told of each authenticated request's token hash (records when a token was last used). */
   tokenUsed?: (tokenHash: string) => Promise<void>;

@@ -40,11 +40,21 @@ async function setup(storage: StorageContext, options: { verified?: boolean } = 
   }
   /** The number sends the person a message through the inbox (an agent's or the API's). */
   async function outbound(to: Person, text = 'hello') {
-    await t.inbox.sendFromBusiness(number as NonNullable<typeof number>, to.account_id, {
-      payload: b64(text),
-      author: 'api',
-      clientId: `out-${++n}`,
-    });
+    const from = number as NonNullable<typeof number>;
+    const { sending } = await t.inbox.queueSends([
+      {
+        number: from,
+        row: {
+          client_id: `out-${++n}`,
+          phone_number_id: from.phone_number_id,
+          to_account: to.account_id,
+          author: 'api',
+          payload: b64(text),
+          created_at: t.clock.now(),
+        },
+      },
+    ]);
+    await sending;
   }
   /** An API message as the send pipeline stores it. */
   async function apiMessage(
