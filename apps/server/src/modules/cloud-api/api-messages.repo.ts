@@ -34,14 +34,15 @@ export function createApiMessagesRepo(db: Executor) {
       return out;
     },
 
-    /** Moves messages forward (never back: a late `sent` after `read` changes nothing). */
+    /**
+     * Moves messages forward, each to `status` at its own time (never back: a late `sent`
+     * after `read` changes nothing). One statement per distinct time.
+     */
     async advance(
       tx: Executor,
-      messageIds: string[],
+      at: ReadonlyMap<string, number>,
       status: 'sent' | 'delivered' | 'read',
-      at: number,
     ): Promise<void> {
-      if (messageIds.length === 0) return;
       const earlier: ApiMessageRow['status'][] =
         status === 'sent'
           ? ['accepted']
@@ -49,13 +50,17 @@ export function createApiMessagesRepo(db: Executor) {
             ? ['accepted', 'sent']
             : ['accepted', 'sent', 'delivered'];
       const column = status === 'sent' ? 'sent_at' : status === 'delivered' ? 'delivered_at' : 'read_at';
-      for (let i = 0; i < messageIds.length; i += CHUNK) {
-        await tx
-          .updateTable('api_messages')
-          .set({ status, [column]: at })
-          .where('message_id', 'in', messageIds.slice(i, i + CHUNK))
-          .where('status', 'in', earlier)
-          .execute();
+      const byTime = new Map<number, string[]>();
+      for (const [id, time] of at) byTime.set(time, [...(byTime.get(time) ?? []), id]);
+      for (const [time, ids] of byTime) {
+        for (let i = 0; i < ids.length; i += CHUNK) {
+          await tx
+            .updateTable('api_messages')
+            .set({ status, [column]: time })
+            .where('message_id', 'in', ids.slice(i, i + CHUNK))
+            .where('status', 'in', earlier)
+            .execute();
+        }
       }
     },
 

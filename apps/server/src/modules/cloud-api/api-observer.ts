@@ -145,12 +145,11 @@ export function createApiObserver(deps: ApiObserverDeps): InboxObserver {
       if (rows.length === 0) return;
       const byId = new Map(sent.map((s) => [s.messageId, s]));
       const moving = rows.filter((r) => r.status === 'accepted');
-      const byAt = new Map<number, string[]>();
-      for (const row of moving) {
-        const at = byId.get(row.message_id)?.at ?? 0;
-        byAt.set(at, [...(byAt.get(at) ?? []), row.message_id]);
-      }
-      for (const [at, list] of byAt) await repo.advance(tx, list, 'sent', at);
+      await repo.advance(
+        tx,
+        new Map(moving.map((r) => [r.message_id, byId.get(r.message_id)?.at ?? 0])),
+        'sent',
+      );
       await webhooks.enqueue(
         tx,
         moving.flatMap((row) => {
@@ -253,14 +252,8 @@ export function createApiObserver(deps: ApiObserverDeps): InboxObserver {
           occurred_at: at,
         });
       }
-      for (const [status, map] of [
-        ['delivered', delivered],
-        ['read', read],
-      ] as const) {
-        const byAt = new Map<number, string[]>();
-        for (const [id, at] of map) byAt.set(at, [...(byAt.get(at) ?? []), id]);
-        for (const [at, list] of byAt) await repo.advance(tx, list, status, at);
-      }
+      await repo.advance(tx, delivered, 'delivered');
+      await repo.advance(tx, read, 'read');
       await repo.recordEvents(tx, events);
       await webhooks.enqueue(tx, changes);
     },

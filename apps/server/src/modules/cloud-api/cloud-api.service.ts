@@ -344,8 +344,10 @@ export function createCloudApiService(deps: CloudApiServiceDeps) {
       if (message.type === 'template') {
         if (!deps.templates) throw graphErrors.unsupportedType('Template messages are not available.');
         prepared = await deps.templates.prepareSend(businessId, message.template, now);
-        const { header, ...rest } = prepared.rendered;
-        headerMedia = headerMediaRef(header);
+        const { header: rendered, ...rest } = prepared.rendered;
+        headerMedia = headerMediaRef(rendered);
+        // A media header is named by its Parley media once bound, as other media are.
+        const header = headerMedia ? { type: rendered?.type } : rendered;
         content = {
           type: 'template',
           template: {
@@ -367,23 +369,9 @@ export function createCloudApiService(deps: CloudApiServiceDeps) {
           : [];
       if (refs.length > 0 && !deps.media)
         throw graphErrors.unsupportedType('Media messages are not available.');
-      const bound = bindMedia({ content, media: message.media }, resolved.slice(0, message.media.length));
+      const bound = bindMedia({ content, media: refs }, resolved);
       content = bound.content;
-      const mediaIds = [...bound.mediaIds];
-      const headerResolved = headerMedia ? resolved[message.media.length] : undefined;
-      if (headerMedia && headerResolved && content) {
-        const template = content.template as Record<string, unknown>;
-        const header = template.header as Record<string, unknown>;
-        // Named by the Parley media now, as other media are in payloads.
-        delete header.media;
-        header[headerMedia.kind] = {
-          media_id: headerResolved.mediaId,
-          mime_type: headerResolved.mimeType,
-          sha256: headerResolved.sha256,
-          file_size: headerResolved.size,
-        };
-        if (!mediaIds.includes(headerResolved.mediaId)) mediaIds.push(headerResolved.mediaId);
-      }
+      const mediaIds = bound.mediaIds;
 
       const person = await businessRepo.accountByKey(phone);
       // A reply or reaction names a message of this chat.

@@ -85,7 +85,7 @@ export const LIMITS = {
 
 /** A media the send names: by the id of a Graph media, or by a link the server fetches. */
 export interface MediaRef {
-  /** Where it sits: the message itself, or an interactive message's header. */
+  /** Where it sits: the message itself, or the header of an interactive message or template. */
   slot: 'message' | 'header';
   kind: CloudMediaKind;
   source: { id: string } | { link: string };
@@ -659,10 +659,11 @@ export function bindMedia(
   const content = structuredClone(message.content);
   message.media.forEach((ref, i) => {
     const media = resolved[i] as ResolvedMedia;
+    // A header is an interactive message's, or a rendered template's.
     const holder =
       ref.slot === 'message'
         ? content
-        : ((content.interactive as Json | undefined)?.header as Json | undefined);
+        : (((content.interactive ?? content.template) as Json | undefined)?.header as Json | undefined);
     if (!holder) throw new Error(`bindMedia: no ${ref.slot} for media ${i}`);
     const before = isRecord(holder[ref.kind]) ? (holder[ref.kind] as Json) : {};
     holder[ref.kind] = {
