@@ -23,7 +23,18 @@ export type IdPrefix =
   | 'lnk'
   | 'bcl'
   | 'bcm'
-  | 'tok';
+  | 'tok'
+  // Billing and the ledger (issue 6).
+  | 'lac'
+  | 'txn'
+  | 'bac'
+  | 'chg'
+  | 'rcv'
+  | 'inv'
+  | 'crn'
+  | 'sub'
+  | 'ptn'
+  | 'rcp';
 
 export interface Ids {
   newId(prefix: IdPrefix): string;
