@@ -441,6 +441,7 @@ export async function startRoles(p: Platform, modules: Modules, roles: Role[]): 
     labels: modules.labels,
     links: modules.links,
     webhooks: modules.webhooks.service,
+    operatorToken: p.secrets.operator_token,
     pingStorage: () => p.db.ping(),
     trustProxy: config.trustProxy,
     version: VERSION,

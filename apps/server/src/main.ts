@@ -11,6 +11,7 @@ import { runTemplate } from './cli/template-commands.js';
 import { CliUsageError } from './cli/usage-error.js';
 import { type Config, parseConfig } from './config.js';
 import { isAppError } from './errors.js';
+import { loadOrCreateSecrets } from './platform/secrets.js';
 
 export interface Io {
   env: Record<string, string | undefined>;
@@ -59,6 +60,7 @@ Usage:
                                        send a text as that device; prints the message id once acked
   parley receive --token T [--json] [--wait SECONDS] [--url …]
                                        print pending messages (one JSON line each with --json), ack them
+  parley operator token                operator: print the admin API's bearer token
   parley errors --markdown             print the error-code registry (docs/errors.md)
   parley help                          this text
 
@@ -105,6 +107,10 @@ export async function main(argv: string[], io: Io): Promise<number> {
         return await plan(config, rest, io);
       case 'template':
         return await runTemplate(config, rest, io);
+      case 'operator':
+        if (rest.join(' ') !== 'token') throw new CliUsageError('usage: parley operator token');
+        io.stdout.write(`${loadOrCreateSecrets(config.dataDir).operator_token}\n`);
+        return 0;
       case 'send':
         return await runSend(rest, {
           defaultUrl: clientUrl(config, io.env),

@@ -50,6 +50,12 @@ export const ERROR_CODES = {
     retryable: false,
     description: 'The device token is missing, malformed, unknown or revoked. Sign in again.',
   },
+  OPERATOR_UNAUTHENTICATED: {
+    status: 401,
+    retryable: false,
+    description:
+      'An admin API route (`/v1/admin/…`) was called without the operator token. `parley operator token` prints it.',
+  },
   FORBIDDEN: {
     status: 403,
     retryable: false,

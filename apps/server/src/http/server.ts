@@ -2,7 +2,7 @@
  * The HTTP edge: Fastify with zod schemas, the OpenAPI document at /api/docs, health and
  * metrics, and the one translator from errors to `{"error":{code,message,details,request_id}}`.
  */
-import { randomUUID } from 'node:crypto';
+import { randomUUID, timingSafeEqual } from 'node:crypto';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import { ERROR_CODES, type ErrorBody, type ErrorCode } from '@parley/protocol';
@@ -49,6 +49,10 @@ import type { Logger } from '../platform/logger.js';
 import type { Metrics } from '../platform/metrics.js';
 
 export interface HttpServerDeps {
+  /** Bearer token of the admin API; without it every admin route answers 401. */
+  operatorToken?: string | undefined;
+  /** Route plugins mounted as they are (billing, ledger); each authenticates its own routes. */
+  extraRoutes?: ((app: FastifyInstance, auth: RouteAuth) => Promise<void>)[];
   logger: Logger;
   metrics: Metrics;
   accounts: AccountsService;
@@ -88,6 +92,12 @@ const FASTIFY_CLIENT_ERRORS: Record<string, ErrorCode> = {
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'VALIDATION_FAILED',
   FST_ERR_VALIDATION: 'VALIDATION_FAILED',
 };
+
+/** How route plugins authenticate: a person's device, or the operator. */
+export interface RouteAuth {
+  authenticate(request: FastifyRequest): Promise<DeviceActor>;
+  authenticateOperator(request: FastifyRequest): Promise<void>;
+}
 
 function bearerToken(request: FastifyRequest): string | undefined {
   const header = request.headers.authorization;
@@ -181,6 +191,17 @@ export async function createHttpServer(deps: HttpServerDeps): Promise<FastifyIns
 
   const authenticate = async (request: FastifyRequest): Promise<DeviceActor> =>
     deps.accounts.authenticate(bearerToken(request));
+  /** The admin API (`/v1/admin/…`) takes the operator token from the data folder's secrets. */
+  const authenticateOperator = async (request: FastifyRequest): Promise<void> => {
+    const given = Buffer.from(bearerToken(request) ?? '');
+    const wanted = Buffer.from(deps.operatorToken ?? '');
+    if (wanted.length === 0 || given.length !== wanted.length || !timingSafeEqual(given, wanted)) {
+      throw new AppError(
+        'OPERATOR_UNAUTHENTICATED',
+        'The admin API needs the operator token as a bearer token.',
+      );
+    }
+  };
   if (deps.apiRoutes) {
     await app.register(accountsRoutes, { accounts: deps.accounts, authenticate });
     await app.register(groupsRoutes, { groups: deps.groups, authenticate });
@@ -199,6 +220,7 @@ export async function createHttpServer(deps: HttpServerDeps): Promise<FastifyIns
     await app.register(mediaRoutes, { media: deps.media, authenticate });
     await app.register(chatsRoutes, { chats: deps.chats, authenticate });
     await app.register(webhooksRoutes, { webhooks: deps.webhooks, authenticate });
+    for (const mount of deps.extraRoutes ?? []) await mount(app, { authenticate, authenticateOperator });
   }
 
   return app;
