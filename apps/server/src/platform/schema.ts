@@ -405,6 +405,73 @@ export interface MessageEventsTable {
   entry_point: string | null;
   source: 'api' | 'agent' | 'automation' | 'broadcast';
   occurred_at: number;
+  /** The person's E.164 number (migration 0023; null on older rows). */
+  recipient: string | null;
+}
+
+/** Billing (migration 0023). int64 columns read back as number (SQLite) or string (PostgreSQL). */
+type Int64 = number | string | bigint;
+
+export interface BillingAccountsTable {
+  id: string;
+  owner_type: 'business' | 'person';
+  owner_id: string;
+  currency: string;
+  country: string | null;
+  mode: 'prepaid' | 'credit';
+  credit_limit_minor: Int64;
+  ledger_account_id: string;
+  partner_id: string | null;
+  low_balance_minor: Int64 | null;
+  low_balance_alerted_at: number | null;
+  carry_micros: Int64;
+  created_at: number;
+  updated_at: number;
+}
+
+export type ChargeStream =
+  | 'api_messages'
+  | 'premium_plan'
+  | 'consumer_plan'
+  | 'payment_commission'
+  | 'adjustment';
+
+export interface BillingChargesTable {
+  id: string;
+  idempotency_key: string;
+  billing_account_id: string;
+  business_id: string | null;
+  person_account_id: string | null;
+  stream: ChargeStream;
+  category: string | null;
+  market: string | null;
+  pricing_model: string | null;
+  pricing_type: string | null;
+  billable: number;
+  quantity: number;
+  unit_price_micros: Int64;
+  amount_micros: Int64;
+  partner_id: string | null;
+  partner_markup_micros: Int64;
+  currency: string;
+  rate_card_version_id: string | null;
+  rounding: string;
+  period: string;
+  occurred_at: number;
+  created_at: number;
+  description: string | null;
+  ledger_transfer_id: string | null;
+}
+
+export interface BillingUsageCountersTable {
+  counter_key: string;
+  count: Int64;
+}
+
+export interface BillingConversationsTable {
+  conversation_key: string;
+  opened_at: number;
+  expires_at: number;
 }
 
 /** A business's messaging-limit tier (migration 0020); no row: the starting tier. */
@@ -658,6 +725,10 @@ export interface Database {
   business_outbox: BusinessOutboxTable;
   api_messages: ApiMessagesTable;
   message_events: MessageEventsTable;
+  billing_accounts: BillingAccountsTable;
+  billing_charges: BillingChargesTable;
+  billing_usage_counters: BillingUsageCountersTable;
+  billing_conversations: BillingConversationsTable;
   business_limits: BusinessLimitsTable;
   number_limits: NumberLimitsTable;
   marketing_opt_outs: MarketingOptOutsTable;

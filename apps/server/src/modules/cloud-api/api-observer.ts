@@ -225,6 +225,7 @@ export function createApiObserver(deps: ApiObserverDeps): InboxObserver {
           entry_point: pricing.type === 'free_entry_point' ? row.entry_point : null,
           source: 'api',
           occurred_at: at,
+          recipient: row.to_phone,
         });
       }
       // Business messages sent from the inbox (agents, automations, broadcasts) are service
@@ -250,6 +251,7 @@ export function createApiObserver(deps: ApiObserverDeps): InboxObserver {
           entry_point: freeEntry ? m.started_via : null,
           source: sourceOf(m.author),
           occurred_at: at,
+          recipient: m.person_phone,
         });
       }
       await repo.advance(tx, delivered, 'delivered');
