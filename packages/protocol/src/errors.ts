@@ -351,6 +351,33 @@ export const ERROR_CODES = {
     description:
       'Operator: the template’s status does not allow this review action (approve takes PENDING or REJECTED templates; reject takes PENDING, APPROVED or PAUSED ones). `details.status` is its status. Nothing changed.',
   },
+  // billing: accounts and metering
+  BILLING_INSUFFICIENT_FUNDS: {
+    status: 402,
+    retryable: false,
+    description:
+      "The send would cost more than the business's balance plus credit line allows, so nothing was sent or charged. `details` gives `needed_minor`, `available_minor` and `currency`; top up or raise the credit line. (The Business Messaging API reports this as Graph error 131042.)",
+  },
+  BILLING_CURRENCY_LOCKED: {
+    status: 409,
+    retryable: false,
+    description:
+      'The billing account already holds money or charges in its currency, so the currency cannot change.',
+  },
+  BILLING_RECONCILE_INVALID: {
+    status: 400,
+    retryable: false,
+    description: 'The period to reconcile is not a month written `YYYY-MM`.',
+  },
+  BILLING_UNKNOWN_CURRENCY: { status: 400, retryable: false, description: 'Not an ISO 4217 currency code.' },
+  BILLING_INVALID_AMOUNT: {
+    status: 400,
+    retryable: false,
+    description: 'Not a whole number of minor units.',
+  },
+  LEDGER_INSUFFICIENT_FUNDS: { status: 402, retryable: false, description: 'Insufficient funds.' },
+  LEDGER_PENDING_RESOLVED: { status: 409, retryable: false, description: 'Hold already resolved.' },
+  // end billing: accounts and metering
   INTERNAL_ERROR: {
     status: 500,
     retryable: true,

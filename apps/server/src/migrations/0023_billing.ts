@@ -26,6 +26,12 @@ export async function up(db: Kysely<unknown>, caps: DbCaps): Promise<void> {
   const int64 = caps.int64;
 
   await db.schema.alterTable('message_events').addColumn('recipient', 'text').execute();
+  // Reconciliation reads a month of events in metering order.
+  await db.schema
+    .createIndex('message_events_time_idx')
+    .on('message_events')
+    .columns(['occurred_at', 'event_key'])
+    .execute();
 
   await strict(
     db.schema

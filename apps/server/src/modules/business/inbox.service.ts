@@ -581,13 +581,18 @@ export function createInboxService(deps: InboxServiceDeps) {
      * ids). `sending` settles when they were sent (or left for the next sweep).
      */
     async queueSends(
-      sends: { number: NumberRow; row: OutboxRow }[],
+      all: { number: NumberRow; row: OutboxRow }[],
       within?: (tx: Executor) => Promise<void>,
+      /** Runs first in the transaction; the sends whose client ids it returns are left out. */
+      prepare?: (tx: Executor) => Promise<Set<string>>,
     ): Promise<{ sending: Promise<Map<string, string>> }> {
       const now = clock.now();
       let sending: Promise<Map<string, string>> = Promise.resolve(new Map());
+      let sends = all;
       await deps.delivery.exclusive(async () => {
         await db.kysely.transaction().execute(async (tx) => {
+          const dropped = await prepare?.(tx);
+          if (dropped && dropped.size > 0) sends = all.filter((s) => !dropped.has(s.row.client_id));
           const seen = new Set<string>();
           const conversations: Parameters<InboxRepo['insertConversations']>[1] = [];
           for (const { number, row } of sends) {

@@ -35,6 +35,11 @@ export interface ApiObserverDeps {
   inboundMessage: InboundMapper;
   /** Records people's STOP / START (marketing opt-outs) with their messages. */
   limits?: Pick<LimitsService, 'recordInbound'>;
+  /** Charges delivered messages and releases the holds of failed ones (modules/billing). */
+  billing?: {
+    meter(tx: Executor, events: MessageEventRow[]): Promise<number>;
+    release(tx: Executor, messageIds: string[]): Promise<void>;
+  };
 }
 
 const seconds = (ms: number) => String(Math.floor(ms / 1000));
@@ -179,6 +184,8 @@ export function createApiObserver(deps: ApiObserverDeps): InboxObserver {
               };
         await repo.fail(tx, messageId, error.code, error.details);
         await webhooks.enqueue(tx, [statusChange(number, row, 'failed', outbox.created_at, error)]);
+        // Nothing is charged for a message that failed: its hold is released.
+        await deps.billing?.release(tx, [messageId]);
       }
     },
 
@@ -257,6 +264,8 @@ export function createApiObserver(deps: ApiObserverDeps): InboxObserver {
       await repo.advance(tx, delivered, 'delivered');
       await repo.advance(tx, read, 'read');
       await repo.recordEvents(tx, events);
+      // Charged in the same transaction as the delivery it prices (exactly once: unique keys).
+      await deps.billing?.meter(tx, events);
       await webhooks.enqueue(tx, changes);
     },
 

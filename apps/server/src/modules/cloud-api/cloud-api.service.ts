@@ -12,6 +12,7 @@
  * the Cloud API does.
  */
 
+import { isAppError } from '../../errors.js';
 import type { Clock } from '../../platform/clock.js';
 import type { Db, Executor } from '../../platform/db.js';
 import { hashToken, type Ids } from '../../platform/ids.js';
@@ -32,6 +33,7 @@ import { GraphError, graphErrors } from './graph-error.js';
 import type { GraphMediaService } from './graph-media.service.js';
 import type { LimitsService } from './limits/index.js';
 import { bindMedia, encodePayload, type MediaRef, parseOutgoing } from './message-content.js';
+import { marketOf } from './pricing.js';
 import { fromWamid, toWamid } from './wamid.js';
 import type { WebhookPort } from './webhook-port.js';
 
@@ -69,6 +71,8 @@ export interface CloudApiServiceDeps {
   /** Media a send names (by id or link), resolved to Parley media. */
   media?: Pick<GraphMediaService, 'resolveMedia'>;
   templates?: TemplatesPort;
+  /** Reserves what billable sends will cost; refuses those the business cannot pay for. */
+  billing?: BillingPort | undefined;
   clock: Clock;
   ids: Pick<Ids, 'newId'>;
   logger: Logger;
@@ -105,6 +109,36 @@ function headerMediaRef(header: PreparedTemplate['rendered']['header']): MediaRe
 
 type NumberRow = NonNullable<Awaited<ReturnType<BusinessRepo['numberById']>>>;
 
+/** What the send pipeline needs of billing (modules/billing). */
+export interface BillingPort {
+  precheck(send: SendToReserve): Promise<void>;
+  reserve(tx: Executor, sends: SendToReserve[]): Promise<Map<string, Error>>;
+}
+
+export interface SendToReserve {
+  businessId: string;
+  messageId: string;
+  phoneNumberId: string;
+  category: 'marketing' | 'utility' | 'authentication' | 'service';
+  market: string;
+  recipient: string;
+  windowOpen: boolean;
+  entryPoint: string | null;
+  at: number;
+}
+
+const toReserve = (api: ApiMessageRow): SendToReserve => ({
+  businessId: api.business_id,
+  messageId: api.message_id,
+  phoneNumberId: api.phone_number_id,
+  category: (api.category ?? 'service') as SendToReserve['category'],
+  market: marketOf(api.to_phone),
+  recipient: api.to_phone,
+  windowOpen: api.window_open === 1,
+  entryPoint: api.entry_point,
+  at: api.created_at,
+});
+
 interface PendingAccept {
   number: NumberRow;
   api: ApiMessageRow;
@@ -112,6 +146,8 @@ interface PendingAccept {
   fields: OutboxFields;
   /** Refused after accepting (the Cloud API reports these as a failed status). */
   failure?: GraphError | undefined;
+  /** Refused in the accept transaction (billing): answered as an error, nothing stored. */
+  refused?: GraphError | undefined;
   resolve(): void;
   reject(e: unknown): void;
 }
@@ -158,28 +194,53 @@ export function createCloudApiService(deps: CloudApiServiceDeps) {
           ],
     );
     try {
-      await deps.inbox.queueSends(sends, async (tx: Executor) => {
-        await repo.insert(
-          tx,
-          batch.map((p) => p.api),
-        );
-        // Refused after accepting (not on Parley, outside the window, …): a failed status.
-        await deps.webhooks.enqueue(
-          tx,
-          batch.flatMap((p) =>
-            p.failure
-              ? [
-                  statusChange(p.number, p.api, 'failed', p.api.created_at, {
-                    code: p.failure.code,
-                    title: p.failure.message.replace(/^\(#\d+\) /, ''),
-                    details: p.failure.extra.details ?? '',
-                  }),
-                ]
-              : [],
-          ),
-        );
-      });
-      for (const p of batch) p.resolve();
+      const reserve = deps.billing ? deps.billing.reserve : undefined;
+      const prepare = reserve
+        ? async (tx: Executor) => {
+            const live = batch.filter((p) => !p.failure && p.api.to_account !== null);
+            const refused = await reserve(
+              tx,
+              live.map((p) => toReserve(p.api)),
+            );
+            const dropped = new Set<string>();
+            for (const p of live) {
+              const e = refused.get(p.api.message_id);
+              if (!e) continue;
+              p.refused = graphErrors.paymentIssue(e.message);
+              dropped.add(`api:${p.api.message_id}`);
+            }
+            return dropped;
+          }
+        : undefined;
+      await deps.inbox.queueSends(
+        sends,
+        async (tx: Executor) => {
+          await repo.insert(
+            tx,
+            batch.filter((p) => !p.refused).map((p) => p.api),
+          );
+          // Refused after accepting (not on Parley, outside the window, …): a failed status.
+          await deps.webhooks.enqueue(
+            tx,
+            batch.flatMap((p) =>
+              p.failure
+                ? [
+                    statusChange(p.number, p.api, 'failed', p.api.created_at, {
+                      code: p.failure.code,
+                      title: p.failure.message.replace(/^\(#\d+\) /, ''),
+                      details: p.failure.extra.details ?? '',
+                    }),
+                  ]
+                : [],
+            ),
+          );
+        },
+        prepare,
+      );
+      for (const p of batch) {
+        if (p.refused) p.reject(p.refused);
+        else p.resolve();
+      }
     } catch (e: unknown) {
       logger.error({ err: e, sends: batch.length }, 'business messaging api: accepting failed');
       for (const p of batch) p.reject(e);
@@ -433,6 +494,16 @@ export function createCloudApiService(deps: CloudApiServiceDeps) {
       if (message.ref) fields.ref = message.ref;
       if (message.replyTo) fields.replyTo = message.replyTo;
       if (mediaIds.length > 0 && message.kind !== 'reaction') fields.media = mediaIds;
+      // A send the business cannot pay for is refused before anything is stored or sent.
+      if (!failure && deps.billing) {
+        try {
+          await deps.billing.precheck(toReserve(api));
+        } catch (e: unknown) {
+          if (isAppError(e) && e.code === 'BILLING_INSUFFICIENT_FUNDS')
+            throw graphErrors.paymentIssue(e.message);
+          throw e;
+        }
+      }
       try {
         await accept({ number, api, payload: encodePayload(content), fields, failure });
       } catch (e: unknown) {

@@ -59,6 +59,9 @@ export const graphErrors = {
   unavailable: (details: string) =>
     new GraphError(2, '(#2) Service temporarily unavailable', 503, { details }),
   unknown: () => new GraphError(131000, '(#131000) Something went wrong', 500),
+  /** The business cannot pay for the send (balance and credit line exhausted). */
+  paymentIssue: (details: string) =>
+    new GraphError(131042, '(#131042) Business eligibility payment issue', 400, { details }),
   /** Registering again with a PIN other than the number's two-step verification PIN. */
   pinMismatch: () =>
     new GraphError(133005, '(#133005) Two step verification PIN Mismatch', 400, {

@@ -1,0 +1,112 @@
+/**
+ * What billing needs of the parts around it, as small structural interfaces: the ledger,
+ * rate cards and pricing models, partners and notices. The real modules satisfy them; tests
+ * pass the real ones too.
+ */
+import type { AppError } from '../../errors.js';
+import type { Executor } from '../../platform/db.js';
+
+export type LedgerOp =
+  | {
+      type: 'transfer';
+      key: string;
+      debitAccountId: string;
+      creditAccountId: string;
+      amount: bigint;
+      currency: string;
+      kind: string;
+      ref?: string | null;
+      pending?: { expiresAt: number };
+      /** Usage already delivered is recorded even past the account's limit (it then owes). */
+      allowOverdraft?: boolean;
+    }
+  | { type: 'post'; key: string; pendingId: string; amount?: bigint }
+  | { type: 'void'; key: string; pendingId: string };
+
+export interface LedgerTransferRef {
+  id: string;
+  key: string;
+  amount: bigint;
+  flag: 'single' | 'pending' | 'post' | 'void';
+}
+
+export type LedgerResult =
+  | { ok: true; transfer: LedgerTransferRef; replayed: boolean }
+  | { ok: false; error: AppError };
+
+export interface LedgerAccountRef {
+  id: string;
+  code: string;
+  currency: string;
+}
+
+export interface LedgerBalance {
+  posted: bigint;
+  pendingDebits: bigint;
+  pendingCredits: bigint;
+  available: bigint;
+}
+
+export interface LedgerPort {
+  openAccount(
+    tx: Executor,
+    spec: {
+      code: string;
+      currency: string;
+      kind: 'business' | 'person' | 'revenue' | 'tax' | 'partner' | 'external';
+      overdraftLimit: bigint | null;
+    },
+  ): Promise<LedgerAccountRef>;
+  setOverdraftLimit(tx: Executor, accountId: string, limit: bigint | null): Promise<void>;
+  apply(tx: Executor, ops: LedgerOp[]): Promise<LedgerResult[]>;
+  execute(op: LedgerOp): Promise<{ transfer: LedgerTransferRef; replayed: boolean }>;
+  balance(accountId: string, at?: number, tx?: Executor): Promise<LedgerBalance>;
+  transfers(
+    accountId: string,
+    opts: { from?: number; to?: number; limit?: number },
+    tx?: Executor,
+  ): Promise<(LedgerTransferRef & { kind: string; debitAccountId: string; creditAccountId: string })[]>;
+  /** Transfers by idempotency key (holds are found by their key `hold:<message id>`). */
+  byKeys(tx: Executor, keys: string[]): Promise<Map<string, LedgerTransferRef>>;
+}
+
+export type PricingModel = 'PMP' | 'CBP' | 'PMP_2026';
+export type BillingCategory =
+  | 'marketing'
+  | 'utility'
+  | 'authentication'
+  | 'authentication_international'
+  | 'service';
+
+export interface RateCardsPort {
+  priceAt(
+    tx: Executor,
+    input: { currency: string; category: BillingCategory; market: string; at: number; monthlyCount: number },
+  ): Promise<{ versionId: string; unitPriceMicros: bigint } | null>;
+}
+
+export interface PricingModelsPort {
+  modelAt(tx: Executor, at: number): Promise<PricingModel>;
+}
+
+export interface PartnersPort {
+  markupFor(
+    tx: Executor,
+    businessId: string,
+    category: string,
+  ): Promise<{ partnerId: string; markupBps: number; markupMicros: bigint } | null>;
+}
+
+export interface NoticesPort {
+  add(
+    tx: Executor,
+    notice: {
+      ownerType: 'business' | 'person';
+      ownerId: string;
+      kind: string;
+      title: string;
+      body: string;
+      data?: Record<string, unknown>;
+    },
+  ): Promise<unknown>;
+}

@@ -1,0 +1,243 @@
+/**
+ * Reconciliation: recomputes a month's charges from the raw delivery events and proves the
+ * stored charges, the ledger and the invoices agree with them.
+ *
+ * Events are walked in metering order (occurred_at, event_key) through the same pricing
+ * rules as live metering, from empty monthly counters (CBP conversations opened in the last
+ * 24 h of the month before are replayed first). Checked:
+ * - every delivery event has exactly one charge and every message charge has its event;
+ * - per account, category, market, pricing type, rate-card version and unit price, the
+ *   counts and micros equal (compared per line, not per event: when two events share a
+ *   millisecond across metering batches, which one got a tier's last cheap slot may differ,
+ *   but never how many did);
+ * - per account, all usage posted to the ledger plus the carry equals all billable micros;
+ * - each invoice of the period equals its lines recomputed from the charges (when the
+ *   invoices module is wired).
+ * Partner markups are compared as recorded: they are the partner's current terms, not
+ * versioned data.
+ */
+import { AppError } from '../../errors.js';
+import type { Executor } from '../../platform/db.js';
+import type { LedgerPort, PricingModelsPort, RateCardsPort } from './billing.ports.js';
+import type { BillingAccountRow, BillingAccountsRepo, NewCharge } from './billing-accounts.repo.js';
+import { chargeKey, priceEvents } from './metering.js';
+import { decide, memoryState, type PricingEvent } from './pricing-rules.js';
+import { microsPerMinor } from './units.js';
+
+export interface ReconcileReport {
+  period: string;
+  events: number;
+  charges: number;
+  differences: number;
+  missing_charges: number;
+  extra_charges: number;
+  line_differences: number;
+  ledger_differences: number;
+  invoice_differences: number;
+  invoices_checked: number;
+  /** The first differences, for people. */
+  details: string[];
+}
+
+export interface InvoiceCheckPort {
+  /** Invoices of the period that differ from their charges: a description of each. */
+  verify(tx: Executor, period: string): Promise<{ checked: number; differences: string[] }>;
+}
+
+export interface ReconcileDeps {
+  db: { kysely: Executor };
+  repo: BillingAccountsRepo;
+  ledger: Pick<LedgerPort, 'transfers'>;
+  rateCards: RateCardsPort;
+  pricingModels: PricingModelsPort;
+  invoices?: InvoiceCheckPort | undefined;
+}
+
+const PAGE = 5000;
+
+export function parsePeriod(period: string): { from: number; to: number } {
+  const m = /^(\d{4})-(0[1-9]|1[0-2])$/.exec(period);
+  if (!m) throw new AppError('BILLING_RECONCILE_INVALID', `"${period}" is not a month written YYYY-MM.`);
+  const y = Number(m[1]);
+  const mo = Number(m[2]);
+  return { from: Date.UTC(y, mo - 1, 1), to: Date.UTC(y, mo, 1) };
+}
+
+type LineKey = string;
+const lineOf = (
+  c: Pick<
+    NewCharge,
+    | 'billing_account_id'
+    | 'category'
+    | 'market'
+    | 'pricing_type'
+    | 'rate_card_version_id'
+    | 'unit_price_micros'
+    | 'billable'
+  >,
+): LineKey =>
+  [
+    c.billing_account_id,
+    c.category,
+    c.market,
+    c.pricing_type,
+    c.rate_card_version_id ?? '-',
+    String(c.unit_price_micros),
+    c.billable,
+  ].join('|');
+
+function addLine(lines: Map<LineKey, { count: number; micros: bigint }>, c: NewCharge) {
+  const key = lineOf(c);
+  const l = lines.get(key) ?? { count: 0, micros: 0n };
+  l.count += 1;
+  l.micros += BigInt(c.amount_micros);
+  lines.set(key, l);
+}
+
+export function createReconciler(deps: ReconcileDeps) {
+  const { repo } = deps;
+  let n = 0;
+  const ids = { newId: () => `rec_${++n}` };
+
+  return {
+    async reconcile(period: string): Promise<ReconcileReport> {
+      const { from, to } = parsePeriod(period);
+      const tx = deps.db.kysely;
+      const details: string[] = [];
+      const note = (s: string) => {
+        if (details.length < 50) details.push(s);
+      };
+      const state = memoryState();
+      const accounts = new Map<string, BillingAccountRow>();
+      const accountsOf = async (events: PricingEvent[]) => {
+        const missing = [...new Set(events.map((e) => e.business_id))].filter((b) => !accounts.has(b));
+        if (missing.length > 0)
+          for (const a of await repo.forBusinesses(tx, missing)) accounts.set(a.owner_id, a);
+      };
+
+      // CBP conversations opened in the 24 h before the month still count inside it.
+      let cursor: { at: number; key: string } | undefined;
+      for (;;) {
+        const page = (await repo.events(tx, from - 24 * 3600_000, from, cursor, PAGE)) as PricingEvent[];
+        if (page.length === 0) break;
+        await accountsOf(page);
+        for (const e of page) {
+          const account = accounts.get(e.business_id);
+          if (account && (await deps.pricingModels.modelAt(tx, e.occurred_at)) === 'CBP')
+            decide('CBP', e, account.id, state);
+        }
+        const last = page[page.length - 1] as PricingEvent;
+        cursor = { at: last.occurred_at, key: last.event_key };
+      }
+      state.counters.clear();
+
+      const expected = new Map<LineKey, { count: number; micros: bigint }>();
+      const eventKeys = new Set<string>();
+      let events = 0;
+      cursor = undefined;
+      for (;;) {
+        const page = (await repo.events(tx, from, to, cursor, PAGE)) as PricingEvent[];
+        if (page.length === 0) break;
+        events += page.length;
+        await accountsOf(page);
+        for (const e of page) {
+          eventKeys.add(chargeKey(e.event_key));
+          if (!accounts.has(e.business_id))
+            note(`event ${e.event_key}: its business ${e.business_id} has no billing account`);
+        }
+        const priced = await priceEvents({ ...deps, ids, partners: undefined }, tx, page, accounts, state, 0);
+        for (const c of priced) addLine(expected, c);
+        const last = page[page.length - 1] as PricingEvent;
+        cursor = { at: last.occurred_at, key: last.event_key };
+      }
+
+      const actual = new Map<LineKey, { count: number; micros: bigint }>();
+      const stored = await repo.charges(tx, { period, stream: 'api_messages' });
+      const storedKeys = new Set<string>();
+      for (const c of stored) {
+        storedKeys.add(c.idempotency_key);
+        addLine(actual, c);
+      }
+      let missing = 0;
+      for (const k of eventKeys) {
+        if (!storedKeys.has(k)) {
+          missing += 1;
+          note(`no charge for ${k}`);
+        }
+      }
+      let extra = 0;
+      for (const k of storedKeys) {
+        if (!eventKeys.has(k)) {
+          extra += 1;
+          note(`charge ${k} has no delivery event in ${period}`);
+        }
+      }
+      let lineDiffs = 0;
+      for (const key of new Set([...expected.keys(), ...actual.keys()])) {
+        const e = expected.get(key);
+        const a = actual.get(key);
+        if (e?.count === a?.count && e?.micros === a?.micros) continue;
+        lineDiffs += 1;
+        note(
+          `line ${key}: expected ${e?.count ?? 0} for ${e?.micros ?? 0n} micros, charged ${a?.count ?? 0} for ${a?.micros ?? 0n}`,
+        );
+      }
+
+      // Money: every account's usage on the ledger plus its carry is all its billable micros.
+      let ledgerDiffs = 0;
+      const touched = new Set(stored.map((c) => c.billing_account_id));
+      for (const account of accounts.values()) {
+        if (!touched.has(account.id)) continue;
+        const all = await tx
+          .selectFrom('billing_charges')
+          .select((eb) => [
+            eb.fn.sum<string | number>('amount_micros').as('amount'),
+            eb.fn.sum<string | number>('partner_markup_micros').as('markup'),
+          ])
+          .where('billing_account_id', '=', account.id)
+          .where('stream', '=', 'api_messages')
+          .where('billable', '=', 1)
+          .executeTakeFirst();
+        const micros = BigInt(all?.amount ?? 0) + BigInt(all?.markup ?? 0);
+        const transfers = await deps.ledger.transfers(account.ledger_account_id, {}, tx);
+        const posted = transfers
+          .filter(
+            (t) =>
+              (t.kind === 'usage' || t.kind === 'usage_partner') &&
+              t.debitAccountId === account.ledger_account_id,
+          )
+          .reduce((s, t) => s + t.amount, 0n);
+        const fresh = await repo.byId(account.id, tx);
+        const carry = BigInt(fresh?.carry_micros ?? 0);
+        if (posted * microsPerMinor(account.currency) + carry !== micros) {
+          ledgerDiffs += 1;
+          note(
+            `account ${account.id}: ledger usage ${posted} minor + carry ${carry} micros ≠ charges ${micros} micros`,
+          );
+        }
+      }
+
+      const invoices = deps.invoices
+        ? await deps.invoices.verify(tx, period)
+        : { checked: 0, differences: [] };
+      for (const d of invoices.differences) note(d);
+
+      const differences = missing + extra + lineDiffs + ledgerDiffs + invoices.differences.length;
+      return {
+        period,
+        events,
+        charges: stored.length,
+        differences,
+        missing_charges: missing,
+        extra_charges: extra,
+        line_differences: lineDiffs,
+        ledger_differences: ledgerDiffs,
+        invoice_differences: invoices.differences.length,
+        invoices_checked: invoices.checked,
+        details,
+      };
+    },
+  };
+}
+
+export type Reconciler = ReturnType<typeof createReconciler>;
