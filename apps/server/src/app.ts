@@ -35,6 +35,8 @@ import {
 import { createDisappearingModule } from './modules/disappearing/index.js';
 import { createGroupsModule } from './modules/groups/index.js';
 import { createLabelsModule } from './modules/labels/index.js';
+// The ledger (issue 6).
+import { createLedger } from './modules/ledger/index.js';
 import { createLinksModule } from './modules/links/index.js';
 import { createMediaModule } from './modules/media/index.js';
 import { createPlansModule } from './modules/plans/index.js';
@@ -314,6 +316,8 @@ export function createModules(p: Platform) {
     tokenUsed: (hash) => business.tokens.used(hash),
     numberFields: (ids) => manage.numberFields(ids),
   });
+  // The ledger (issue 6): double-entry accounts and transfers that billing posts to.
+  const ledger = createLedger({ db: p.db, clock: p.clock, ids: p.ids });
   // The Business Messaging API's parts each add their Graph paths and objects here.
   const cloudApi: CloudApiRoutesDeps = {
     cloudApi: cloudApiService,
@@ -352,6 +356,7 @@ export function createModules(p: Platform) {
     disappearing: disappearing.service,
     media: media.service,
     chats: chats.service,
+    ledger,
   };
 }
 
@@ -391,6 +396,8 @@ export async function startRoles(p: Platform, modules: Modules, roles: Role[]): 
           { name: 'evaluate-messaging-limits', run: () => modules.limits.evaluate() },
           { name: 'unpause-templates', run: () => modules.templates.unpauseDue() },
           { name: 'purge-webhook-deliveries', run: () => modules.webhooks.service.purge() },
+          // Holds past their expiry are voided, releasing the money they held (issue 6).
+          { name: 'expire-ledger-holds', run: () => modules.ledger.expireHolds() },
           {
             name: 'expire-business-inbox',
             run: () => modules.business.expireInbox((id, before) => modules.inbox.deleteBefore(id, before)),

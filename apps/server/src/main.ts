@@ -7,6 +7,8 @@ import { parseArgs } from 'node:util';
 import { renderErrorsMarkdown } from '@parley/protocol';
 import { createModules, openPlatform, startRoles, VERSION } from './app.js';
 import { runReceive, runSend } from './cli/client-commands.js';
+// The ledger (issue 6).
+import { runLedger } from './cli/ledger-commands.js';
 import { runTemplate } from './cli/template-commands.js';
 import { CliUsageError } from './cli/usage-error.js';
 import { type Config, parseConfig } from './config.js';
@@ -56,6 +58,10 @@ Usage:
                                        operator: reject a template (reasons in docs/cloud-api.md)
   parley template rules [set '{"promotional_words":["sale"]}']
                                        operator: show or change the automatic review rules
+  parley ledger check [--json]        operator: prove the ledger balances (each currency sums to
+                                       zero, account sums equal their transfers); exit 1 if not
+  parley ledger balance CODE CURRENCY [--at ISO] [--json]
+                                       operator: a ledger account's balance, now or at a time
   parley send --token T --to +15550002222 --text "hi" [--json] [--url http://127.0.0.1:8080]
                                        send a text as that device; prints the message id once acked
   parley receive --token T [--json] [--wait SECONDS] [--url …]
@@ -107,6 +113,8 @@ export async function main(argv: string[], io: Io): Promise<number> {
         return await plan(config, rest, io);
       case 'template':
         return await runTemplate(config, rest, io);
+      case 'ledger':
+        return await runLedger(config, rest, io);
       case 'operator':
         if (rest.join(' ') !== 'token') throw new CliUsageError('usage: parley operator token');
         io.stdout.write(`${loadOrCreateSecrets(config.dataDir).operator_token}\n`);

@@ -246,6 +246,60 @@ export const ERROR_CODES = {
     retryable: false,
     description: 'No plan with this id. Nothing changed.',
   },
+  // The ledger (issue 6): refused transfers, holds, posts and voids. Amounts in details are
+  // strings of minor units.
+  LEDGER_INSUFFICIENT_FUNDS: {
+    status: 402,
+    retryable: false,
+    description:
+      'The debit account’s available balance (posted minus held) less the amount would go below what its overdraft limit allows. `details.account_id`, `details.available`, `details.amount` and `details.overdraft_limit` say by how much. Nothing changed.',
+  },
+  LEDGER_ACCOUNT_NOT_FOUND: {
+    status: 404,
+    retryable: false,
+    description:
+      'No ledger account with this id (or code and currency): `details.account_id`. Nothing changed.',
+  },
+  LEDGER_CURRENCY_MISMATCH: {
+    status: 400,
+    retryable: false,
+    description:
+      'A transfer moves money within one currency: its `details.currency` must equal both accounts’ currencies (`details.debit_currency`, `details.credit_currency`). Nothing changed.',
+  },
+  LEDGER_INVALID_AMOUNT: {
+    status: 400,
+    retryable: false,
+    description:
+      'An amount must be a whole number of minor units above zero that fits in 64 bits (and keeps the account’s sums within 64 bits): `details.amount`. Nothing changed.',
+  },
+  LEDGER_SAME_ACCOUNT: {
+    status: 400,
+    retryable: false,
+    description: 'A transfer must debit and credit two different accounts. Nothing changed.',
+  },
+  LEDGER_IDEMPOTENCY_CONFLICT: {
+    status: 409,
+    retryable: false,
+    description:
+      'This idempotency key was already used for a different transfer (other accounts, amount, currency or type): `details.key`, `details.transfer_id`. Repeating the same request with the same key returns the first result instead. Nothing changed.',
+  },
+  LEDGER_PENDING_NOT_FOUND: {
+    status: 404,
+    retryable: false,
+    description: 'No hold (pending transfer) with this id: `details.pending_id`. Nothing changed.',
+  },
+  LEDGER_PENDING_RESOLVED: {
+    status: 409,
+    retryable: false,
+    description:
+      'The hold is no longer pending: `details.resolution` says whether it was `post`ed, `void`ed or has `expired` (its money is released when the expiry task voids it). Nothing changed.',
+  },
+  LEDGER_POST_EXCEEDS_PENDING: {
+    status: 400,
+    retryable: false,
+    description:
+      'A hold can be posted for at most the amount it holds (`details.held`); the rest is released. Nothing changed.',
+  },
   BROADCAST_LIST_NOT_FOUND: {
     status: 404,
     retryable: false,

@@ -21,6 +21,8 @@ import * as m0018 from './0018_templates.js';
 import * as m0019 from './0019_graph_media.js';
 import * as m0020 from './0020_messaging_limits.js';
 import * as m0021 from './0021_api_management.js';
+// The ledger (issue 6).
+import * as m0022 from './0022_ledger.js';
 import * as m0023 from './0023_billing.js';
 
 export const migrations: Record<string, MigrationModule> = {
@@ -45,5 +47,6 @@ export const migrations: Record<string, MigrationModule> = {
   '0019_graph_media': m0019,
   '0020_messaging_limits': m0020,
   '0021_api_management': m0021,
+  '0022_ledger': m0022,
   '0023_billing': m0023,
 };

@@ -474,6 +474,38 @@ export interface BillingConversationsTable {
   expires_at: number;
 }
 
+/**
+ * The ledger (migration 0022). Money columns are int64 minor units; the ledger repo reads them
+ * as text and parses them to bigint, so no value passes through a float.
+ */
+export interface LedgerAccountsTable {
+  id: string;
+  code: string;
+  currency: string;
+  kind: 'business' | 'person' | 'revenue' | 'tax' | 'partner' | 'external';
+  overdraft_limit: Int64 | null;
+  debits_posted: Int64;
+  credits_posted: Int64;
+  debits_pending: Int64;
+  credits_pending: Int64;
+  created_at: number;
+}
+
+export interface LedgerTransfersTable {
+  id: string;
+  idempotency_key: string;
+  debit_account_id: string;
+  credit_account_id: string;
+  amount: Int64;
+  currency: string;
+  kind: string;
+  ref: string | null;
+  flag: 'single' | 'pending' | 'post' | 'void';
+  pending_id: string | null;
+  expires_at: number | null;
+  created_at: number;
+}
+
 /** A business's messaging-limit tier (migration 0020); no row: the starting tier. */
 export interface BusinessLimitsTable {
   business_id: string;
@@ -729,6 +761,9 @@ export interface Database {
   billing_charges: BillingChargesTable;
   billing_usage_counters: BillingUsageCountersTable;
   billing_conversations: BillingConversationsTable;
+  // The ledger (issue 6).
+  ledger_accounts: LedgerAccountsTable;
+  ledger_transfers: LedgerTransfersTable;
   business_limits: BusinessLimitsTable;
   number_limits: NumberLimitsTable;
   marketing_opt_outs: MarketingOptOutsTable;
