@@ -429,8 +429,6 @@ export const ERROR_CODES = {
     retryable: false,
     description: 'Not a whole number of minor units.',
   },
-  LEDGER_INSUFFICIENT_FUNDS: { status: 402, retryable: false, description: 'Insufficient funds.' },
-  LEDGER_PENDING_RESOLVED: { status: 409, retryable: false, description: 'Hold already resolved.' },
   // end billing: accounts and metering
   INTERNAL_ERROR: {
     status: 500,

@@ -61,13 +61,10 @@ export interface LedgerPort {
   apply(tx: Executor, ops: LedgerOp[]): Promise<LedgerResult[]>;
   execute(op: LedgerOp): Promise<{ transfer: LedgerTransferRef; replayed: boolean }>;
   balance(accountId: string, at?: number, tx?: Executor): Promise<LedgerBalance>;
-  transfers(
-    accountId: string,
-    opts: { from?: number; to?: number; limit?: number },
-    tx?: Executor,
-  ): Promise<(LedgerTransferRef & { kind: string; debitAccountId: string; creditAccountId: string })[]>;
+  /** The sum of an account's posted debits of these kinds. */
+  debitedByKinds(tx: Executor, accountId: string, kinds: readonly string[]): Promise<bigint>;
   /** Transfers by idempotency key (holds are found by their key `hold:<message id>`). */
-  byKeys(tx: Executor, keys: string[]): Promise<Map<string, LedgerTransferRef>>;
+  byKeys(tx: Executor, keys: readonly string[]): Promise<Map<string, LedgerTransferRef>>;
 }
 
 export type PricingModel = 'PMP' | 'CBP' | 'PMP_2026';

@@ -47,7 +47,7 @@ export interface InvoiceCheckPort {
 export interface ReconcileDeps {
   db: { kysely: Executor };
   repo: BillingAccountsRepo;
-  ledger: Pick<LedgerPort, 'transfers'>;
+  ledger: Pick<LedgerPort, 'debitedByKinds'>;
   rateCards: RateCardsPort;
   pricingModels: PricingModelsPort;
   invoices?: InvoiceCheckPort | undefined;
@@ -199,14 +199,7 @@ export function createReconciler(deps: ReconcileDeps) {
           .where('billable', '=', 1)
           .executeTakeFirst();
         const micros = BigInt(all?.amount ?? 0) + BigInt(all?.markup ?? 0);
-        const transfers = await deps.ledger.transfers(account.ledger_account_id, {}, tx);
-        const posted = transfers
-          .filter(
-            (t) =>
-              (t.kind === 'usage' || t.kind === 'usage_partner') &&
-              t.debitAccountId === account.ledger_account_id,
-          )
-          .reduce((s, t) => s + t.amount, 0n);
+        const posted = await deps.ledger.debitedByKinds(tx, account.ledger_account_id, ['usage', 'usage_partner']);
         const fresh = await repo.byId(account.id, tx);
         const carry = BigInt(fresh?.carry_micros ?? 0);
         if (posted * microsPerMinor(account.currency) + carry !== micros) {

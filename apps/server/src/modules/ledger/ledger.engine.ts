@@ -183,7 +183,7 @@ export function applyOps(
           }),
         );
       }
-      if (debit.overdraftLimit !== null) {
+      if (debit.overdraftLimit !== null && !(op.allowOverdraft === true && !op.pending)) {
         const available = debit.creditsPosted - debit.debitsPosted - debit.debitsPending;
         if (available - op.amount < -debit.overdraftLimit) {
           return refuse(

@@ -150,6 +150,14 @@ export function createLedgerRepo(db: Executor, caps: Pick<DbCaps, 'rowLocks' | '
       return out;
     },
 
+    async debitedByKinds(tx: Executor, accountId: string, kinds: readonly string[]): Promise<bigint> {
+      if (kinds.length === 0) return 0n;
+      const { rows } = await sql<{ total: string | number | null }>`select sum(amount) as total
+        from ledger_transfers where debit_account_id = ${accountId} and kind in (${list(kinds)})
+        and flag in ('single', 'post')`.execute(tx);
+      return BigInt(rows[0]?.total ?? 0);
+    },
+
     async transfersByIds(tx: Executor, ids: readonly string[]): Promise<LedgerTransfer[]> {
       const out: LedgerTransfer[] = [];
       for (const part of chunks(ids, CHUNK)) {

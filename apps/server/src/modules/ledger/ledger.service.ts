@@ -196,6 +196,15 @@ export function createLedger(deps: LedgerDeps) {
     ): Promise<LedgerAccount | undefined> {
       return repo.accountByCode(tx ?? db.kysely, code, currency);
     },
+    /** Transfers by idempotency key (a send's hold is `hold:<message id>`). */
+    async byKeys(tx: Executor, keys: readonly string[]): Promise<Map<string, LedgerTransfer>> {
+      const found = await repo.transfersByKeys(tx, keys);
+      return new Map(found.map((t) => [t.key, t]));
+    },
+    /** The sum of an account's posted debits of these kinds (reconciliation of usage). */
+    async debitedByKinds(tx: Executor, accountId: string, kinds: readonly string[]): Promise<bigint> {
+      return repo.debitedByKinds(tx, accountId, kinds);
+    },
     async getAccount(tx: Executor | undefined, id: string): Promise<LedgerAccount | undefined> {
       const [account] = await repo.accounts(tx ?? db.kysely, [id], false);
       return account;

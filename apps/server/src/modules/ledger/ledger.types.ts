@@ -62,6 +62,11 @@ export type LedgerOp =
       ref?: string | null;
       /** Present: a two-phase hold, posted or voided later, voided by expireHolds after expiresAt. */
       pending?: { expiresAt: number };
+      /**
+       * Records the debit even past the account's overdraft limit: for what is already owed
+       * (usage delivered), which refusing would lose. Holds never take it.
+       */
+      allowOverdraft?: boolean;
     }
   /** Posts a hold: `amount` ≤ held (default: all of it); the rest is released. */
   | { type: 'post'; key: string; pendingId: string; amount?: bigint }
