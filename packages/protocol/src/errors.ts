@@ -423,13 +423,51 @@ export const ERROR_CODES = {
     retryable: false,
     description: 'The period to reconcile is not a month written `YYYY-MM`.',
   },
-  BILLING_UNKNOWN_CURRENCY: { status: 400, retryable: false, description: 'Not an ISO 4217 currency code.' },
+  // end billing: accounts and metering
+  // billing: money, rate cards and pricing models (issue 6)
+  BILLING_UNKNOWN_CURRENCY: {
+    status: 400,
+    retryable: false,
+    description:
+      'The currency is not an ISO 4217 code this server knows (for example `USD`, `EUR`, `INR`). `details.currency` echoes it. Nothing changed.',
+  },
   BILLING_INVALID_AMOUNT: {
     status: 400,
     retryable: false,
-    description: 'Not a whole number of minor units.',
+    description:
+      'An amount of money must be a whole number of minor units (cents), ≥ 0 (> 0 where a payment or top-up is meant), given as a string of digits such as `"1250"`. Fractions, negatives and floats are refused. Nothing changed.',
   },
-  // end billing: accounts and metering
+  BILLING_RATE_CARD_INVALID: {
+    status: 400,
+    retryable: false,
+    description:
+      'Operator: the rate card is malformed. `details.errors` lists each bad row with its `line` (CSV line, header = 1) and the reason: unknown category, market not an ISO 3166 alpha-2 code or `*`, price not a decimal ≥ 0 with at most 6 decimals, duplicate row, volume tier for marketing or service, or dates out of order. Nothing changed.',
+  },
+  BILLING_RATE_CARD_OVERLAP: {
+    status: 409,
+    retryable: false,
+    description:
+      'Operator: the new rate-card version overlaps an existing version of the same currency in time. `details.clash` is that version. To replace an open-ended version from a date, import with `supersede`. Nothing changed.',
+  },
+  BILLING_RATE_CARD_NOT_FOUND: {
+    status: 404,
+    retryable: false,
+    description:
+      'Operator: no rate-card version with this id (or none in force at that time). Nothing changed.',
+  },
+  BILLING_RATE_CARD_IN_FORCE: {
+    status: 409,
+    retryable: false,
+    description:
+      'Operator: the rate-card version is (or was) in force, so it cannot be deleted or edited: charges name it. Import a new version instead. Nothing changed.',
+  },
+  BILLING_PRICING_MODEL_INVALID: {
+    status: 400,
+    retryable: false,
+    description:
+      'Operator: the pricing model must be `PMP`, `CBP` or `PMP_2026`, with a valid start date not before the last switch already in force. Nothing changed.',
+  },
+  // end billing (rate cards)
   INTERNAL_ERROR: {
     status: 500,
     retryable: true,

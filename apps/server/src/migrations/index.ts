@@ -24,6 +24,8 @@ import * as m0021 from './0021_api_management.js';
 // The ledger (issue 6).
 import * as m0022 from './0022_ledger.js';
 import * as m0023 from './0023_billing.js';
+// rate cards (issue 6)
+import * as m0024 from './0024_rate_cards.js';
 
 export const migrations: Record<string, MigrationModule> = {
   '0001_init': m0001,
@@ -49,4 +51,6 @@ export const migrations: Record<string, MigrationModule> = {
   '0021_api_management': m0021,
   '0022_ledger': m0022,
   '0023_billing': m0023,
+  // rate cards (issue 6)
+  '0024_rate_cards': m0024,
 };

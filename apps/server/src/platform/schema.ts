@@ -506,6 +506,33 @@ export interface LedgerTransfersTable {
   created_at: number;
 }
 
+// rate cards (issue 6, migration 0024)
+export interface BillingRateCardVersionsTable {
+  id: string;
+  currency: string;
+  effective_from: Int64;
+  effective_to: Int64 | null;
+  name: string | null;
+  superseded_by: string | null;
+  created_at: Int64;
+  updated_at: Int64;
+}
+
+export interface BillingRateCardPricesTable {
+  version_id: string;
+  category: string;
+  market: string;
+  from_count: Int64;
+  unit_price_micros: Int64;
+}
+
+export interface BillingPricingModelsTable {
+  effective_from: Int64;
+  model: string;
+  created_at: Int64;
+}
+// end rate cards
+
 /** A business's messaging-limit tier (migration 0020); no row: the starting tier. */
 export interface BusinessLimitsTable {
   business_id: string;
@@ -764,6 +791,10 @@ export interface Database {
   // The ledger (issue 6).
   ledger_accounts: LedgerAccountsTable;
   ledger_transfers: LedgerTransfersTable;
+  // rate cards (issue 6)
+  billing_rate_card_versions: BillingRateCardVersionsTable;
+  billing_rate_card_prices: BillingRateCardPricesTable;
+  billing_pricing_models: BillingPricingModelsTable;
   business_limits: BusinessLimitsTable;
   number_limits: NumberLimitsTable;
   marketing_opt_outs: MarketingOptOutsTable;

@@ -19,7 +19,7 @@ import type {
 } from './billing.ports.js';
 import type { BillingAccountRow, BillingAccountsRepo } from './billing-accounts.repo.js';
 import { holdKey } from './metering.js';
-import { assertCurrency, currencyExponent, formatMinor } from './money-format.js';
+import { assertCurrency, currencyExponent, formatMoney as formatMinor } from './money.js';
 import { decide, type PricingEvent, periodOf } from './pricing-rules.js';
 import { microsPerMinor } from './units.js';
 

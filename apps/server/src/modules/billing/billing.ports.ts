@@ -67,13 +67,9 @@ export interface LedgerPort {
   byKeys(tx: Executor, keys: readonly string[]): Promise<Map<string, LedgerTransferRef>>;
 }
 
-export type PricingModel = 'PMP' | 'CBP' | 'PMP_2026';
-export type BillingCategory =
-  | 'marketing'
-  | 'utility'
-  | 'authentication'
-  | 'authentication_international'
-  | 'service';
+import type { BillingCategory, PricingModel } from './pricing-models.js';
+
+export type { BillingCategory, PricingModel };
 
 export interface RateCardsPort {
   priceAt(

@@ -75,7 +75,10 @@ const reconcileView = z.object({
   details: z.array(z.string()),
 });
 /** Whole minor units as a string or a safe integer, ≥ 0 (the error names the field). */
-const amountField = z.union([z.string().regex(/^\d{1,18}$/), z.number().int().min(0).max(Number.MAX_SAFE_INTEGER)]);
+const amountField = z.union([
+  z.string().regex(/^\d{1,18}$/),
+  z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
+]);
 const period = z.string().regex(/^\d{4}-(0[1-9]|1[0-2])$/, 'a month written YYYY-MM');
 
 export interface BillingRoutesDeps {
@@ -87,7 +90,11 @@ export interface BillingRoutesDeps {
   };
 }
 
-export async function billingRoutes(app: FastifyInstance, auth: RouteAuth, deps: BillingRoutesDeps): Promise<void> {
+export async function billingRoutes(
+  app: FastifyInstance,
+  auth: RouteAuth,
+  deps: BillingRoutesDeps,
+): Promise<void> {
   const r = app.withTypeProvider<ZodTypeProvider>();
   const manager = async (request: Parameters<RouteAuth['authenticate']>[0], businessId: string) =>
     deps.business.requireManager(await auth.authenticate(request), businessId);
@@ -98,7 +105,8 @@ export async function billingRoutes(app: FastifyInstance, auth: RouteAuth, deps:
       schema: {
         tags: ['billing'],
         security: [{ bearer: [] }],
-        summary: 'The business’s billing account: currency, prepaid or credit line, balance, held and available',
+        summary:
+          'The business’s billing account: currency, prepaid or credit line, balance, held and available',
         params: businessParams,
         response: { 200: accountView, 401: errorResponse, 404: errorResponse },
       },
@@ -222,7 +230,11 @@ export async function billingRoutes(app: FastifyInstance, auth: RouteAuth, deps:
         creditLimitMinor: b.credit_limit_minor === undefined ? undefined : BigInt(b.credit_limit_minor),
         country: b.country,
         lowBalanceMinor:
-          b.low_balance_minor === undefined ? undefined : b.low_balance_minor === null ? null : BigInt(b.low_balance_minor),
+          b.low_balance_minor === undefined
+            ? undefined
+            : b.low_balance_minor === null
+              ? null
+              : BigInt(b.low_balance_minor),
       });
     },
   );

@@ -1,27 +1,23 @@
 /**
- * How one delivered business message is priced: the pricing model in force when it was
- * delivered decides whether it is billable, and the rate card decides the price.
+ * How one delivered business message is priced, in order: the pricing model in force when it
+ * was delivered classifies it (pricing-models.ts, the same rules the status webhooks'
+ * `pricing` object shows), and this adds the state that classification reads and leaves:
+ * PMP_2026's count of service messages per number and month, CBP's open conversations, and
+ * the monthly volume counters of rate-card tiers.
  *
- * Model, per Meta's published rules (docs/billing.md):
- * - PMP: templates are charged by category; free-form (service) messages are free; utility
- *   templates inside an open customer-service window are free; everything is free for 72 h
- *   after a free entry point.
- * - PMP_2026: as PMP, but service messages beyond 1,000 delivered per number per month are
- *   charged at the market's utility rate, and utility templates in the window are charged.
- * - CBP: a 24-hour conversation per (number, person, category) is charged when the first
- *   message of that category is delivered with none open; service conversations and free
- *   entry points are free.
- *
- * The decision depends on state earlier events left (counters, open conversations), so
- * metering and reconciliation both walk events in the same order (occurred_at, event_key)
- * through this one function.
+ * That state depends on the events before, so live metering and reconciliation walk events
+ * in the same order (occurred_at, event_key) through this one function.
  */
-import type { BillingCategory, PricingModel } from './billing.ports.js';
+import {
+  type BillingCategory,
+  CONVERSATION_MS,
+  classify,
+  type PricingModel,
+  type PricingType,
+  rateCategory,
+} from './pricing-models.js';
 
-/** Service messages per number per month that stay free under PMP_2026. */
-export const FREE_SERVICE_PER_MONTH = 1000;
-/** How long a CBP conversation lasts. */
-export const CONVERSATION_MS = 24 * 3600_000;
+export { CONVERSATION_MS };
 
 export interface PricingEvent {
   event_key: string;
@@ -45,7 +41,7 @@ export interface PricingState {
 
 export interface Decision {
   billable: boolean;
-  type: 'regular' | 'free_customer_service' | 'free_entry_point' | 'free_tier';
+  type: PricingType;
   /** The rate-card category the price comes from (when billable). */
   priceCategory: BillingCategory;
   /** Key of the volume-tier counter (billable only). */
@@ -62,35 +58,26 @@ export function decide(
   state: PricingState,
 ): Decision {
   const period = periodOf(e.occurred_at);
-  const free = (type: Decision['type']): Decision => ({ billable: false, type, priceCategory: e.category });
-  const billable = (category: BillingCategory): Decision => {
-    const volumeKey = `${billingAccountId}:${period}:${category}:${e.market}`;
-    return { billable: true, type: 'regular', priceCategory: category, volumeKey };
+  const serviceKey = `${e.phone_number_id}:${period}:service`;
+  const conversationKey = `${e.phone_number_id}:${e.recipient ?? e.event_key}:${e.category}`;
+  const c = classify(model, {
+    category: e.category,
+    windowOpen: e.window_open === 1,
+    freeEntryPoint: e.entry_point !== null,
+    serviceCountThisMonth: state.count(serviceKey),
+    conversationOpen: model === 'CBP' && state.conversationOpen(conversationKey, e.occurred_at),
+  });
+  // The free quota counts deliveries, whether or not something else made them free.
+  if (model === 'PMP_2026' && e.category === 'service') state.bump(serviceKey);
+  const priceCategory = rateCategory(model, e.category);
+  if (!c.billable) return { billable: false, type: c.type, priceCategory };
+  if (model === 'CBP') state.openConversation(conversationKey, e.occurred_at);
+  return {
+    billable: true,
+    type: c.type,
+    priceCategory,
+    volumeKey: `${billingAccountId}:${period}:${priceCategory}:${e.market}`,
   };
-
-  if (model === 'CBP') {
-    if (e.entry_point !== null) return free('free_entry_point');
-    if (e.category === 'service') return free('free_customer_service');
-    const key = `${e.phone_number_id}:${e.recipient ?? e.event_key}:${e.category}`;
-    if (state.conversationOpen(key, e.occurred_at)) return { ...free('regular') };
-    state.openConversation(key, e.occurred_at);
-    return billable(e.category);
-  }
-
-  if (model === 'PMP_2026' && e.category === 'service') {
-    // Counted whether or not a free entry point makes it free: the quota is of deliveries.
-    const key = `${e.phone_number_id}:${period}:service`;
-    const n = state.count(key);
-    state.bump(key);
-    if (e.entry_point !== null) return free('free_entry_point');
-    if (n < FREE_SERVICE_PER_MONTH) return free('free_tier');
-    return billable('utility');
-  }
-  if (e.entry_point !== null) return free('free_entry_point');
-  if (e.category === 'service') return free('free_customer_service');
-  if (model === 'PMP' && e.category === 'utility' && e.window_open === 1)
-    return free('free_customer_service');
-  return billable(e.category);
 }
 
 /** An in-memory state (reconciliation, tests). */

@@ -199,7 +199,10 @@ export function createReconciler(deps: ReconcileDeps) {
           .where('billable', '=', 1)
           .executeTakeFirst();
         const micros = BigInt(all?.amount ?? 0) + BigInt(all?.markup ?? 0);
-        const posted = await deps.ledger.debitedByKinds(tx, account.ledger_account_id, ['usage', 'usage_partner']);
+        const posted = await deps.ledger.debitedByKinds(tx, account.ledger_account_id, [
+          'usage',
+          'usage_partner',
+        ]);
         const fresh = await repo.byId(account.id, tx);
         const carry = BigInt(fresh?.carry_micros ?? 0);
         if (posted * microsPerMinor(account.currency) + carry !== micros) {

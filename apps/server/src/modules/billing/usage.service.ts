@@ -68,7 +68,13 @@ export function createUsageService(deps: { db: { kysely: Executor }; repo: Billi
           amount_minor: minorAmount.toString(),
         };
       });
-      return { business_id: businessId, period, currency: account.currency, lines, total_minor: total.toString() };
+      return {
+        business_id: businessId,
+        period,
+        currency: account.currency,
+        lines,
+        total_minor: total.toString(),
+      };
     },
 
     async charges(businessId: string, q: { period: string; limit: number; after?: string | undefined }) {
@@ -80,9 +86,15 @@ export function createUsageService(deps: { db: { kysely: Executor }; repo: Billi
         .where('billing_account_id', '=', account.id)
         .where('period', '=', q.period);
       if (q.after) query = query.where('id', '<', q.after);
-      const rows = await query.orderBy('id', 'desc').limit(q.limit + 1).execute();
+      const rows = await query
+        .orderBy('id', 'desc')
+        .limit(q.limit + 1)
+        .execute();
       const page = rows.slice(0, q.limit);
-      return { data: page.map(presentCharge), next: rows.length > q.limit ? (page[page.length - 1]?.id ?? null) : null };
+      return {
+        data: page.map(presentCharge),
+        next: rows.length > q.limit ? (page[page.length - 1]?.id ?? null) : null,
+      };
     },
   };
 }

@@ -10,7 +10,14 @@ import type { InboxObserver, OutboundRecord } from '../business/index.js';
 import type { EnvelopeRow } from '../delivery/index.js';
 import type { ApiMessageRow, ApiMessagesRepo, MessageEventRow } from './api-messages.repo.js';
 import type { LimitsService } from './limits/index.js';
-import { classify, FREE_ENTRY_POINT_MS, type MessageCategory, marketOf, type Pricing } from './pricing.js';
+import {
+  classify,
+  FREE_ENTRY_POINT_MS,
+  type MessageCategory,
+  marketOf,
+  type Pricing,
+  type PricingModel,
+} from './pricing.js';
 import { toWamid } from './wamid.js';
 import type { WebhookChange, WebhookPort } from './webhook-port.js';
 
@@ -40,6 +47,11 @@ export interface ApiObserverDeps {
     meter(tx: Executor, events: MessageEventRow[]): Promise<number>;
     release(tx: Executor, messageIds: string[]): Promise<void>;
   };
+  /**
+   * The deployment's pricing model at an instant, answered synchronously (billing's
+   * `pricingModels.modelAtCached`); PMP when absent.
+   */
+  pricingModel?: (at: number) => PricingModel;
 }
 
 const seconds = (ms: number) => String(Math.floor(ms / 1000));
@@ -51,12 +63,15 @@ export const metadataOf = (number: NumberRow) => ({
   phone_number_id: number.phone_number_id,
 });
 
-export function pricingOf(row: ApiMessageRow, at: number): Pricing {
-  return classify({
-    category: (row.category ?? 'service') as MessageCategory,
-    windowOpen: row.window_open === 1,
-    freeEntryPoint: row.entry_point !== null && at - row.created_at < FREE_ENTRY_POINT_MS,
-  });
+export function pricingOf(row: ApiMessageRow, at: number, model: PricingModel = 'PMP'): Pricing {
+  return classify(
+    {
+      category: (row.category ?? 'service') as MessageCategory,
+      windowOpen: row.window_open === 1,
+      freeEntryPoint: row.entry_point !== null && at - row.created_at < FREE_ENTRY_POINT_MS,
+    },
+    model,
+  );
 }
 
 /** One status object of `value.statuses[]`. */
@@ -65,6 +80,7 @@ export function statusObject(
   status: 'sent' | 'delivered' | 'read' | 'failed',
   at: number,
   error?: StatusError,
+  model: PricingModel = 'PMP',
 ): Record<string, unknown> {
   return {
     id: toWamid(row.message_id),
@@ -83,7 +99,7 @@ export function statusObject(
             },
           ],
         }
-      : { pricing: pricingOf(row, at) }),
+      : { pricing: pricingOf(row, at, model) }),
   };
 }
 
@@ -93,6 +109,7 @@ export function statusChange(
   status: 'sent' | 'delivered' | 'read' | 'failed',
   at: number,
   error?: StatusError,
+  model: PricingModel = 'PMP',
 ): WebhookChange {
   return {
     businessId: row.business_id,
@@ -100,7 +117,7 @@ export function statusChange(
     value: {
       messaging_product: 'whatsapp',
       metadata: metadataOf(number),
-      statuses: [statusObject(row, status, at, error)],
+      statuses: [statusObject(row, status, at, error, model)],
     },
     orderKey: `${row.phone_number_id}:${digits(row.to_phone)}`,
   };
@@ -140,6 +157,7 @@ function sourceOf(author: string): MessageEventRow['source'] {
 
 export function createApiObserver(deps: ApiObserverDeps): InboxObserver {
   const { repo, webhooks } = deps;
+  const modelAt = deps.pricingModel ?? ((): PricingModel => 'PMP');
   return {
     async sent(tx, sent: OutboundRecord[]) {
       if (sent.length === 0) return;
@@ -159,7 +177,9 @@ export function createApiObserver(deps: ApiObserverDeps): InboxObserver {
         tx,
         moving.flatMap((row) => {
           const record = byId.get(row.message_id);
-          return record ? [statusChange(record.number, row, 'sent', record.at)] : [];
+          return record
+            ? [statusChange(record.number, row, 'sent', record.at, undefined, modelAt(record.at))]
+            : [];
         }),
       );
     },
@@ -206,12 +226,12 @@ export function createApiObserver(deps: ApiObserverDeps): InboxObserver {
           if (row.status === 'failed') continue;
           if (ORDER[row.status] < ORDER.delivered) {
             delivered.set(id, receipt.at);
-            changes.push(statusChange(number, row, 'delivered', receipt.at));
+            changes.push(statusChange(number, row, 'delivered', receipt.at, undefined, modelAt(receipt.at)));
             row.status = 'delivered';
           }
           if (receipt.receipt === 'read' && ORDER[row.status] < ORDER.read) {
             read.set(id, receipt.at);
-            changes.push(statusChange(number, row, 'read', receipt.at));
+            changes.push(statusChange(number, row, 'read', receipt.at, undefined, modelAt(receipt.at)));
             row.status = 'read';
           }
         }
@@ -219,7 +239,7 @@ export function createApiObserver(deps: ApiObserverDeps): InboxObserver {
       for (const [id, at] of delivered) {
         const row = rows.get(id);
         if (!row) continue;
-        const pricing = pricingOf(row, at);
+        const pricing = pricingOf(row, at, modelAt(at));
         events.push({
           event_key: `delivered:${id}`,
           kind: 'delivered',

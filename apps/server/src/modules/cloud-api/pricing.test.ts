@@ -35,6 +35,22 @@ describe('message pricing classification (PMP)', () => {
     });
   });
 
+  it('follows the pricing model in force', () => {
+    const input = { category: 'utility', windowOpen: true, freeEntryPoint: false } as const;
+    expect(classify(input, 'PMP_2026')).toEqual({
+      billable: true,
+      pricing_model: 'PMP',
+      category: 'utility',
+      type: 'regular',
+    });
+    expect(classify({ ...input, category: 'marketing' }, 'CBP')).toEqual({
+      billable: true,
+      pricing_model: 'CBP',
+      category: 'marketing',
+      type: 'regular',
+    });
+  });
+
   it('derives the market from the number', () => {
     expect(marketOf('+14155550123')).toBe('US');
     expect(marketOf('+919812345678')).toBe('IN');

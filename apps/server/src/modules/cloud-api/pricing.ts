@@ -1,42 +1,40 @@
 /**
- * What a business message is, for billing and for the `pricing` object of status webhooks,
- * under Meta's per-message pricing (PMP): templates are charged by category, free-form
- * (service) messages and utility templates inside the customer-service window are free, and
- * everything is free for 72 h after a free entry point. The rate itself comes from the
- * billing issue's rate card; this only classifies.
+ * What a business message is, for billing and for the `pricing` object of status webhooks.
+ * The rules of each pricing model live with billing (billing/pricing-models.ts); this keeps
+ * the Cloud API's names for them. The rate itself comes from the rate card.
  */
 import { parsePhoneNumberFromString } from 'libphonenumber-js';
+import {
+  type Classification,
+  classify as classifyBy,
+  FREE_ENTRY_POINT_MS,
+  type PricingModel,
+} from '../billing/pricing-models.js';
 
 export type MessageCategory = 'marketing' | 'utility' | 'authentication' | 'service';
 
-export interface Pricing {
-  billable: boolean;
-  pricing_model: 'PMP';
-  category: MessageCategory | 'referral_conversion';
-  type: 'regular' | 'free_customer_service' | 'free_entry_point';
-}
+export type Pricing = Classification;
 
-/** How long after a free entry point every message is free. */
-export const FREE_ENTRY_POINT_MS = 72 * 3600_000;
+export { FREE_ENTRY_POINT_MS, type PricingModel };
 
-export function classify(input: {
-  category: MessageCategory;
-  windowOpen: boolean;
-  /** The conversation came through a free entry point still in its 72 h. */
-  freeEntryPoint: boolean;
-}): Pricing {
-  if (input.freeEntryPoint) {
-    return {
-      billable: false,
-      pricing_model: 'PMP',
-      category: 'referral_conversion',
-      type: 'free_entry_point',
-    };
-  }
-  if (input.category === 'service' || (input.category === 'utility' && input.windowOpen)) {
-    return { billable: false, pricing_model: 'PMP', category: input.category, type: 'free_customer_service' };
-  }
-  return { billable: true, pricing_model: 'PMP', category: input.category, type: 'regular' };
+/**
+ * The status webhook's classification under `model` (PMP when not said). The per-number
+ * quota of PMP_2026 and the open conversations of CBP are billing's state: without them a
+ * 2026 service message reads as within its free tier and a CBP message as opening a
+ * conversation; metering decides with the real counts.
+ */
+export function classify(
+  input: {
+    category: MessageCategory;
+    windowOpen: boolean;
+    /** The conversation came through a free entry point still in its 72 h. */
+    freeEntryPoint: boolean;
+    serviceCountThisMonth?: number;
+    conversationOpen?: boolean;
+  },
+  model: PricingModel = 'PMP',
+): Pricing {
+  return classifyBy(model, input);
 }
 
 /**
