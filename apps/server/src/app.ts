@@ -8,6 +8,7 @@ import type { Config, Role } from './config.js';
 import { createGateway, WS_PATH } from './gateway/gateway.js';
 import { createHttpServer } from './http/server.js';
 import { createAccountsModule } from './modules/accounts/index.js';
+import { billingRoutes, createBillingModule } from './modules/billing/index.js';
 import { createBusinessModule } from './modules/business/index.js';
 import { createChatsModule } from './modules/chats/index.js';
 import {
@@ -244,6 +245,19 @@ export function createModules(p: Platform) {
     publicUrl: p.publicUrl,
   });
   const webhooks: WebhookPort = webhooksModule.port;
+  // The ledger (issue 6): double-entry accounts and transfers that billing posts to.
+  const ledger = createLedger({ db: p.db, clock: p.clock, ids: p.ids });
+  // Billing (issue 6): rate cards, pricing models, billing accounts and metering. Sends are
+  // reserved against the account when accepted and charged in the delivery's transaction.
+  const billing = createBillingModule({
+    db: p.db,
+    ledger,
+    clock: p.clock,
+    ids: p.ids,
+    logger: p.logger,
+    webhooks,
+    defaults: { currency: p.config.billingCurrency, creditLimitMinor: p.config.billingCreditLimit },
+  });
   const apiMessagesRepo = createApiMessagesRepo(p.db.kysely);
   const apiObserver = createApiObserver({
     repo: apiMessagesRepo,
@@ -253,6 +267,11 @@ export function createModules(p: Platform) {
       senderOf: (tx, id) => apiMessagesRepo.senderPhone(tx, id),
     }),
     limits: limits.service,
+    billing: {
+      meter: (tx, events) => billing.metering.meter(tx, events),
+      release: (tx, messageIds) => billing.accounts.release(tx, messageIds),
+    },
+    pricingModel: (at) => billing.pricingModels.modelAtCached(at),
   });
   const business = createBusinessModule({
     observer: apiObserver,
@@ -313,11 +332,13 @@ export function createModules(p: Platform) {
     clock: p.clock,
     ids: p.ids,
     logger: p.logger,
+    billing: {
+      precheck: (send) => billing.accounts.precheck(send),
+      reserve: (tx, sends) => billing.accounts.reserve(tx, sends),
+    },
     tokenUsed: (hash) => business.tokens.used(hash),
     numberFields: (ids) => manage.numberFields(ids),
   });
-  // The ledger (issue 6): double-entry accounts and transfers that billing posts to.
-  const ledger = createLedger({ db: p.db, clock: p.clock, ids: p.ids });
   // The Business Messaging API's parts each add their Graph paths and objects here.
   const cloudApi: CloudApiRoutesDeps = {
     cloudApi: cloudApiService,
@@ -357,6 +378,7 @@ export function createModules(p: Platform) {
     media: media.service,
     chats: chats.service,
     ledger,
+    billing,
   };
 }
 
@@ -449,6 +471,15 @@ export async function startRoles(p: Platform, modules: Modules, roles: Role[]): 
     links: modules.links,
     webhooks: modules.webhooks.service,
     operatorToken: p.secrets.operator_token,
+    extraRoutes: [
+      (app, auth) =>
+        billingRoutes(app, auth, {
+          accounts: modules.billing.accounts,
+          usage: modules.billing.usage,
+          reconciler: modules.billing.reconciler,
+          business: modules.business,
+        }),
+    ],
     pingStorage: () => p.db.ping(),
     trustProxy: config.trustProxy,
     version: VERSION,

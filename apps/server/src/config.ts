@@ -66,6 +66,20 @@ const envSchema = z.object({
     .default('false')
     .transform((v) => v === 'true'),
   /** Trust X-Forwarded-For from a load balancer when rate limiting by address. */
+  /** Currency of new billing accounts (ISO 4217). The operator can change an empty account's. */
+  PARLEY_BILLING_CURRENCY: z
+    .string()
+    .regex(/^[A-Z]{3}$/)
+    .refine((c) => Intl.supportedValuesOf('currency').includes(c))
+    .default('USD'),
+  /**
+   * Credit line of new billing accounts, in minor units; 0 (default) makes them prepaid: a
+   * billable send needs a topped-up balance once the operator has a rate card in force.
+   */
+  PARLEY_BILLING_CREDIT_LIMIT: z
+    .string()
+    .regex(/^\d{1,18}$/)
+    .default('0'),
   PARLEY_TRUST_PROXY: z
     .enum(['true', 'false'])
     .default('false')
@@ -84,6 +98,8 @@ const HINTS: Record<string, string> = {
   PARLEY_WS_FRAMES_PER_SECOND: 'use a positive whole number',
   PARLEY_WS_WINDOW: 'use a whole number between 1 and 10000',
   PARLEY_TRUST_PROXY: 'use true or false',
+  PARLEY_BILLING_CURRENCY: 'use an ISO 4217 currency code, e.g. PARLEY_BILLING_CURRENCY=EUR',
+  PARLEY_BILLING_CREDIT_LIMIT: 'use a whole number of minor units (cents), e.g. 0 for prepaid or 50000',
   PARLEY_MEDIA_FETCH_PRIVATE: 'use true or false',
   PARLEY_PUBLIC_URL: 'use the http(s) URL people reach the server at, e.g. https://chat.example.org',
 };
@@ -105,6 +121,10 @@ export interface Config {
   publicUrl: string | undefined;
   /** PARLEY_MEDIA_FETCH_PRIVATE: media links may reach private addresses. */
   mediaFetchPrivate: boolean;
+  /** PARLEY_BILLING_CURRENCY: currency of new billing accounts. */
+  billingCurrency: string;
+  /** PARLEY_BILLING_CREDIT_LIMIT: credit line of new billing accounts, minor units (0: prepaid). */
+  billingCreditLimit: bigint;
 }
 
 export type ConfigResult = { ok: true; config: Config } | { ok: false; problems: string[] };
@@ -140,6 +160,8 @@ export function parseConfig(env: Record<string, string | undefined>, cwd: string
       trustProxy: e.PARLEY_TRUST_PROXY,
       publicUrl: e.PARLEY_PUBLIC_URL,
       mediaFetchPrivate: e.PARLEY_MEDIA_FETCH_PRIVATE,
+      billingCurrency: e.PARLEY_BILLING_CURRENCY,
+      billingCreditLimit: BigInt(e.PARLEY_BILLING_CREDIT_LIMIT),
     },
   };
 }

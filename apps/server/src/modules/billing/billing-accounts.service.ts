@@ -167,10 +167,10 @@ export function createBillingAccounts(deps: BillingAccountsDeps) {
   }
 
   /** The account of a business as sends see it (cached; `configure` refreshes it). */
-  async function accountOf(businessId: string): Promise<BillingAccountRow | undefined> {
+  async function accountOf(businessId: string, tx?: Executor): Promise<BillingAccountRow | undefined> {
     const hit = known.get(businessId);
     if (hit) return hit;
-    const row = await repo.find('business', businessId);
+    const row = await repo.find('business', businessId, tx);
     if (row) known.set(businessId, row);
     return row;
   }
@@ -371,7 +371,7 @@ export function createBillingAccounts(deps: BillingAccountsDeps) {
       const ops: LedgerOp[] = [];
       const opSends: { send: SendToReserve; account: BillingAccountRow; needed: bigint }[] = [];
       for (const send of sends) {
-        const cached = await accountOf(send.businessId);
+        const cached = await accountOf(send.businessId, tx);
         const currency = cached?.currency ?? deps.defaults.currency;
         const needed = await estimate(tx, send, cached ?? { id: '', currency, country: null });
         if (needed === 0n) continue;

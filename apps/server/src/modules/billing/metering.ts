@@ -194,10 +194,8 @@ export function createMetering(deps: MeteringDeps) {
      * Charges delivered business messages once each, inside the caller's transaction.
      * Returns how many new charges were written.
      */
-    async meter(tx: Executor, rows: MessageEvent[] | PricingEvent[]): Promise<number> {
-      const delivered = (rows as (PricingEvent & { kind?: string })[]).filter(
-        (e) => e.kind === undefined || e.kind === 'delivered',
-      );
+    async meter(tx: Executor, rows: readonly (PricingEvent & { kind?: string })[]): Promise<number> {
+      const delivered = rows.filter((e) => e.kind === undefined || e.kind === 'delivered');
       if (delivered.length === 0) return 0;
       const seen = new Set<string>();
       const unique = delivered.filter((e) => !seen.has(e.event_key) && seen.add(e.event_key));

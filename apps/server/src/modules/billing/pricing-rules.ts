@@ -26,8 +26,8 @@ export interface PricingEvent {
   category: 'marketing' | 'utility' | 'authentication' | 'service';
   market: string;
   window_open: number;
-  entry_point: string | null;
-  recipient: string | null;
+  entry_point?: string | null | undefined;
+  recipient?: string | null | undefined;
   occurred_at: number;
 }
 
@@ -63,7 +63,7 @@ export function decide(
   const c = classify(model, {
     category: e.category,
     windowOpen: e.window_open === 1,
-    freeEntryPoint: e.entry_point !== null,
+    freeEntryPoint: e.entry_point != null,
     serviceCountThisMonth: state.count(serviceKey),
     conversationOpen: model === 'CBP' && state.conversationOpen(conversationKey, e.occurred_at),
   });
