@@ -3,7 +3,7 @@
  * PostgreSQL's int8 would otherwise pass through a JS number. Batches name their rows with
  * `IN (…)` lists of at most CHUNK values, and write with multi-row statements.
  */
-import { sql } from 'kysely';
+import { CompiledQuery, sql } from 'kysely';
 import type { DbCaps, Executor } from '../../platform/db.js';
 import type { AccountDelta } from './ledger.engine.js';
 import type { LedgerAccount, LedgerAccountKind, LedgerFlag, LedgerTransfer } from './ledger.types.js';
@@ -82,9 +82,36 @@ export function toTransfer(r: TransferRow): LedgerTransfer {
   };
 }
 
-export function createLedgerRepo(db: Executor, caps: Pick<DbCaps, 'rowLocks' | 'int64'>) {
-  const int64 = sql.raw(caps.int64);
+export function createLedgerRepo(db: Executor, caps: Pick<DbCaps, 'dialect' | 'rowLocks' | 'int64'>) {
   const list = (values: readonly string[]) => sql.join(values.map((v) => sql`${v}`));
+  /**
+   * The hot statements of a batch (read accounts, insert transfers, add to sums) are written as
+   * SQL text with placeholders: building them through Kysely's query tree cost more than
+   * running them, per row.
+   */
+  const placeholders = (
+    count: number,
+    width: number,
+    wrap?: (p: string, column: number) => string,
+  ): string => {
+    const rows: string[] = [];
+    let n = 0;
+    for (let r = 0; r < count; r++) {
+      const cells: string[] = [];
+      for (let c = 0; c < width; c++) {
+        const p = caps.dialect === 'postgres' ? `$${++n}` : '?';
+        cells.push(wrap ? wrap(p, c) : p);
+      }
+      rows.push(width === 1 ? (cells[0] ?? '') : `(${cells.join(', ')})`);
+    }
+    return rows.join(', ');
+  };
+  const run = <R>(tx: Executor, text: string, params: readonly unknown[]) =>
+    tx.executeQuery<R>(CompiledQuery.raw(text, [...params]));
+  const accountSelect = `select id, code, currency, kind, cast(overdraft_limit as text) as overdraft_limit,
+  cast(debits_posted as text) as debits_posted, cast(credits_posted as text) as credits_posted,
+  cast(debits_pending as text) as debits_pending, cast(credits_pending as text) as credits_pending
+  from ledger_accounts`;
 
   return {
     /**
@@ -95,10 +122,13 @@ export function createLedgerRepo(db: Executor, caps: Pick<DbCaps, 'rowLocks' | '
     async accounts(tx: Executor, ids: readonly string[], lock: boolean): Promise<LedgerAccount[]> {
       const sorted = [...ids].sort();
       const out: LedgerAccount[] = [];
-      const forUpdate = lock && caps.rowLocks ? sql` for update` : sql``;
+      const forUpdate = lock && caps.rowLocks ? ' for update' : '';
       for (const part of chunks(sorted, CHUNK)) {
-        const { rows } = await sql<AccountRow>`select ${accountColumns} from ledger_accounts
-          where id in (${list(part)}) order by id${forUpdate}`.execute(tx);
+        const { rows } = await run<AccountRow>(
+          tx,
+          `${accountSelect} where id in (${placeholders(part.length, 1)}) order by id${forUpdate}`,
+          part,
+        );
         for (const r of rows) out.push(toAccount(r));
       }
       return out;
@@ -181,14 +211,17 @@ export function createLedgerRepo(db: Executor, caps: Pick<DbCaps, 'rowLocks' | '
 
     async insertTransfers(tx: Executor, transfers: readonly LedgerTransfer[]): Promise<void> {
       for (const part of chunks(transfers, INSERT_CHUNK)) {
-        const values = sql.join(
-          part.map(
-            (t) =>
-              sql`(${t.id}, ${t.key}, ${t.debitAccountId}, ${t.creditAccountId}, ${t.amount}, ${t.currency}, ${t.kind}, ${t.ref}, ${t.flag}, ${t.pendingId}, ${t.expiresAt}, ${t.createdAt})`,
-          ),
+        const params: unknown[] = [];
+        for (const t of part) {
+          params.push(t.id, t.key, t.debitAccountId, t.creditAccountId, t.amount, t.currency, t.kind, t.ref);
+          params.push(t.flag, t.pendingId, t.expiresAt, t.createdAt);
+        }
+        await run(
+          tx,
+          `insert into ledger_transfers (id, idempotency_key, debit_account_id, credit_account_id, amount,
+          currency, kind, ref, flag, pending_id, expires_at, created_at) values ${placeholders(part.length, 12)}`,
+          params,
         );
-        await sql`insert into ledger_transfers (id, idempotency_key, debit_account_id, credit_account_id, amount,
-          currency, kind, ref, flag, pending_id, expires_at, created_at) values ${values}`.execute(tx);
       }
     },
 
@@ -202,19 +235,21 @@ export function createLedgerRepo(db: Executor, caps: Pick<DbCaps, 'rowLocks' | '
           d.creditsPending !== 0n,
       );
       for (const part of chunks(entries, INSERT_CHUNK)) {
-        const values = sql.join(
-          part.map(
-            ([id, d]) =>
-              sql`(${id}, cast(${d.debitsPosted} as ${int64}), cast(${d.creditsPosted} as ${int64}), cast(${d.debitsPending} as ${int64}), cast(${d.creditsPending} as ${int64}))`,
-          ),
-        );
-        await sql`with v(id, dp, cp, dpe, cpe) as (values ${values})
+        const params: unknown[] = [];
+        for (const [id, d] of part)
+          params.push(id, d.debitsPosted, d.creditsPosted, d.debitsPending, d.creditsPending);
+        const values = placeholders(part.length, 5, (p, c) => (c === 0 ? p : `cast(${p} as ${caps.int64})`));
+        await run(
+          tx,
+          `with v(id, dp, cp, dpe, cpe) as (values ${values})
           update ledger_accounts set
             debits_posted = ledger_accounts.debits_posted + v.dp,
             credits_posted = ledger_accounts.credits_posted + v.cp,
             debits_pending = ledger_accounts.debits_pending + v.dpe,
             credits_pending = ledger_accounts.credits_pending + v.cpe
-          from v where ledger_accounts.id = v.id`.execute(tx);
+          from v where ledger_accounts.id = v.id`,
+          params,
+        );
       }
     },
 
