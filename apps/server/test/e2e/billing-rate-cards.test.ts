@@ -2,10 +2,7 @@ import fs from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHttpServer } from '../../src/http/server.js';
-import { createPricingModelsService } from '../../src/modules/billing/pricing-models.service.js';
-import { createPricePreview } from '../../src/modules/billing/rate-cards.preview.js';
-import { rateCardsRoutes } from '../../src/modules/billing/rate-cards.routes.js';
-import { createRateCardsService } from '../../src/modules/billing/rate-cards.service.js';
+import { createRateCardsModule } from '../../src/modules/billing/rate-cards.module.js';
 import { createManualClock } from '../../src/platform/clock.js';
 import { newPhone } from '../harness/builders.js';
 import { startTestServer, type TestServer } from '../harness/server.js';
@@ -16,15 +13,7 @@ const EXAMPLE = fs.readFileSync(new URL('../../../../docs/rate-card.example.csv'
 async function httpWithRateCards(server: TestServer): Promise<FastifyInstance> {
   const p = server.platform;
   const m = server.modules;
-  const rateCards = createRateCardsService({ db: p.db, clock: p.clock, ids: p.ids });
-  const pricingModels = createPricingModelsService({ db: p.db, clock: p.clock });
-  const preview = createPricePreview({
-    db: p.db,
-    clock: p.clock,
-    rateCards,
-    pricingModels,
-    business: m.business,
-  });
+  const rates = createRateCardsModule({ db: p.db, clock: p.clock, ids: p.ids, business: m.business });
   return createHttpServer({
     logger: p.logger,
     metrics: p.metrics,
@@ -47,7 +36,7 @@ async function httpWithRateCards(server: TestServer): Promise<FastifyInstance> {
     links: m.links,
     webhooks: m.webhooks.service,
     operatorToken: p.secrets.operator_token,
-    extraRoutes: [(app, auth) => rateCardsRoutes(app, auth, { rateCards, pricingModels, preview })],
+    extraRoutes: [rates.routes],
     pingStorage: () => p.db.ping(),
     trustProxy: false,
     version: 'test',
