@@ -6,6 +6,13 @@
 import { parseArgs } from 'node:util';
 import { renderErrorsMarkdown } from '@parley/protocol';
 import { createModules, openPlatform, startRoles, VERSION } from './app.js';
+// billing rates and pricing model (issue 6)
+import {
+  BILLING_MODEL_USAGE,
+  BILLING_RATES_USAGE,
+  runBillingModel,
+  runBillingRates,
+} from './cli/billing-rates-commands.js';
 import { runReceive, runSend } from './cli/client-commands.js';
 // The ledger (issue 6).
 import { runLedger } from './cli/ledger-commands.js';
@@ -67,6 +74,14 @@ Usage:
   parley receive --token T [--json] [--wait SECONDS] [--url …]
                                        print pending messages (one JSON line each with --json), ack them
   parley operator token                operator: print the admin API's bearer token
+  parley billing rates import FILE --currency USD [--from ISO] [--to ISO] [--supersede] [--name N]
+                                       operator: add a rate-card version from a CSV (docs/billing.md)
+  parley billing rates export [--currency USD] [--at ISO | --version rcv_…]
+                                       operator: print a rate-card version as CSV
+  parley billing rates list|show rcv_…|delete rcv_… [--json]
+                                       operator: the rate-card versions; delete one not yet started
+  parley billing model set PMP|CBP|PMP_2026 [--from ISO] | parley billing model list
+                                       operator: switch the pricing model from a date
   parley errors --markdown             print the error-code registry (docs/errors.md)
   parley help                          this text
 
@@ -119,6 +134,12 @@ export async function main(argv: string[], io: Io): Promise<number> {
         if (rest.join(' ') !== 'token') throw new CliUsageError('usage: parley operator token');
         io.stdout.write(`${loadOrCreateSecrets(config.dataDir).operator_token}\n`);
         return 0;
+      // billing rates and pricing model (issue 6)
+      case 'billing':
+        if (rest[0] === 'rates') return await runBillingRates(config, rest.slice(1), io);
+        if (rest[0] === 'model') return await runBillingModel(config, rest.slice(1), io);
+        throw new CliUsageError(`${BILLING_RATES_USAGE}\n${BILLING_MODEL_USAGE}`);
+      // end billing rates
       case 'send':
         return await runSend(rest, {
           defaultUrl: clientUrl(config, io.env),

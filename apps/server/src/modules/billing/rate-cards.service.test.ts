@@ -1,5 +1,5 @@
 import fs from 'node:fs';
-import { expect, it } from 'vitest';
+import { expect, it, vi } from 'vitest';
 import { describeStorage, type StorageContext } from '../../../test/harness/storage.js';
 import { AppError } from '../../errors.js';
 import { createManualClock } from '../../platform/clock.js';
@@ -228,5 +228,22 @@ describeStorage('pricing models', (storage) => {
     const fresh = createPricingModelsService({ db: s.db, clock });
     await fresh.refresh();
     expect(fresh.modelAtCached(clock.now())).toBe('PMP_2026');
+  });
+
+  it('answers synchronously from memory and picks up another process’s switch in the background', async () => {
+    const s = storage();
+    const clock = createManualClock(at('2027-03-01T00:00:00Z'));
+    const here = createPricingModelsService({ db: s.db, clock });
+    const other = createPricingModelsService({ db: s.db, clock });
+    await here.refresh();
+    const before = here.modelAtCached(clock.now());
+    const next = before === 'CBP' ? 'PMP' : 'CBP';
+    await other.set(next, clock.now());
+    // Within the second the cached answer stands; after it, a background refresh brings the switch.
+    clock.advance(500);
+    expect(here.modelAtCached(clock.now())).toBe(before);
+    clock.advance(600);
+    here.modelAtCached(clock.now());
+    await vi.waitFor(() => expect(here.modelAtCached(clock.now())).toBe(next));
   });
 });
