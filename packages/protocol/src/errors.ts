@@ -468,6 +468,37 @@ export const ERROR_CODES = {
       'Operator: the pricing model must be `PMP`, `CBP` or `PMP_2026`, with a valid start date not before the last switch already in force. Nothing changed.',
   },
   // end billing (rate cards)
+  // billing: invoices
+  BILLING_INVOICE_NOT_FOUND: {
+    status: 404,
+    retryable: false,
+    description: 'No invoice has this id (or it belongs to another business). Nothing changed.',
+  },
+  BILLING_INVOICE_NOT_DRAFT: {
+    status: 409,
+    retryable: false,
+    description:
+      'The invoice is finalized, paid or void and can no longer change; `details.status` is its status. Corrections are credit notes. Nothing changed.',
+  },
+  BILLING_INVOICE_NOT_FINALIZED: {
+    status: 409,
+    retryable: false,
+    description:
+      'Paying or voiding needs a finalized invoice (finalize a draft first; a paid or void invoice stays as it is). `details.status` is its status. Nothing changed.',
+  },
+  BILLING_TAX_RATE_INVALID: {
+    status: 400,
+    retryable: false,
+    description:
+      'A tax rate needs an ISO 3166 two-letter country, a whole number of basis points from 0 to 10000 (1900 = 19 %), a name of 1 to 32 characters and a valid date. Nothing changed.',
+  },
+  BILLING_CREDIT_INVALID: {
+    status: 400,
+    retryable: false,
+    description:
+      'A credit note needs a billing account, a whole amount of minor units above 0, a reason, and (if given) an invoice of the same account. Nothing changed.',
+  },
+  // end billing: invoices
   INTERNAL_ERROR: {
     status: 500,
     retryable: true,

@@ -26,6 +26,8 @@ import * as m0022 from './0022_ledger.js';
 import * as m0023 from './0023_billing.js';
 // rate cards (issue 6)
 import * as m0024 from './0024_rate_cards.js';
+// billing: invoices
+import * as m0025 from './0025_invoices.js';
 
 export const migrations: Record<string, MigrationModule> = {
   '0001_init': m0001,
@@ -53,4 +55,6 @@ export const migrations: Record<string, MigrationModule> = {
   '0023_billing': m0023,
   // rate cards (issue 6)
   '0024_rate_cards': m0024,
+  // billing: invoices
+  '0025_invoices': m0025,
 };

@@ -532,6 +532,86 @@ export interface BillingPricingModelsTable {
   created_at: Int64;
 }
 // end rate cards
+// billing: invoices (migration 0025)
+export type InvoiceStatus = 'draft' | 'finalized' | 'paid' | 'void';
+export type InvoiceLineKind = 'usage' | 'subscription' | 'fee' | 'credit';
+
+export interface InvoicesTable {
+  id: string;
+  billing_account_id: string;
+  business_id: string | null;
+  person_account_id: string | null;
+  period: string;
+  currency: string;
+  status: InvoiceStatus;
+  number: string | null;
+  subtotal_minor: Int64;
+  tax_minor: Int64;
+  credits_minor: Int64;
+  total_minor: Int64;
+  tax_country: string | null;
+  tax_rate_bps: number | null;
+  tax_name: string | null;
+  tax_transfer_id: string | null;
+  issued_at: number | null;
+  due_at: number | null;
+  paid_at: number | null;
+  paid_provider: string | null;
+  paid_reference: string | null;
+  voided_at: number | null;
+  void_reason: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface InvoiceLinesTable {
+  invoice_id: string;
+  position: number;
+  kind: InvoiceLineKind;
+  stream: string;
+  category: string | null;
+  market: string | null;
+  quantity: Int64;
+  unit_price_micros: Int64;
+  amount_micros: Int64;
+  amount_minor: Int64;
+  description: string;
+}
+
+export interface TaxRatesTable {
+  country: string;
+  effective_from: number;
+  rate_bps: number;
+  name: string;
+  created_at: number;
+}
+
+export interface CreditNotesTable {
+  id: string;
+  number: string;
+  billing_account_id: string;
+  invoice_id: string | null;
+  stream: string;
+  currency: string;
+  amount_minor: Int64;
+  reason: string;
+  ledger_transfer_id: string | null;
+  applied_invoice_id: string | null;
+  created_at: number;
+}
+
+export interface CreditApplicationsTable {
+  invoice_id: string;
+  credit_note_id: string;
+  amount_minor: Int64;
+  created_at: number;
+}
+
+export interface BillingNumberCountersTable {
+  series: string;
+  last: Int64;
+}
+// end billing: invoices
 
 /** A business's messaging-limit tier (migration 0020); no row: the starting tier. */
 export interface BusinessLimitsTable {
@@ -795,6 +875,14 @@ export interface Database {
   billing_rate_card_versions: BillingRateCardVersionsTable;
   billing_rate_card_prices: BillingRateCardPricesTable;
   billing_pricing_models: BillingPricingModelsTable;
+  // billing: invoices
+  invoices: InvoicesTable;
+  invoice_lines: InvoiceLinesTable;
+  tax_rates: TaxRatesTable;
+  credit_notes: CreditNotesTable;
+  credit_applications: CreditApplicationsTable;
+  billing_number_counters: BillingNumberCountersTable;
+  // end billing: invoices
   business_limits: BusinessLimitsTable;
   number_limits: NumberLimitsTable;
   marketing_opt_outs: MarketingOptOutsTable;
