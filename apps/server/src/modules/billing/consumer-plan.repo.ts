@@ -23,7 +23,7 @@ export function createConsumerPlanRepo(db: Executor) {
         expires_at: row.expires_at === null ? Number(row.created_at) + freeMs : Number(row.expires_at),
       };
     },
-    /** People whose coverage ends in [from, to) (sign-up + free days when never renewed). */
+    /** People whose coverage ends in (from, to] (sign-up + free days when never renewed). */
     async expiringBetween(from: number, to: number, freeMs: number, limit: number): Promise<CoverageRow[]> {
       const rows = await db
         .selectFrom('accounts')
@@ -34,10 +34,10 @@ export function createConsumerPlanRepo(db: Executor) {
           eb.or([
             eb.and([
               eb('consumer_plans.expires_at', 'is', null),
-              eb('accounts.created_at', '>=', from - freeMs),
-              eb('accounts.created_at', '<', to - freeMs),
+              eb('accounts.created_at', '>', from - freeMs),
+              eb('accounts.created_at', '<=', to - freeMs),
             ]),
-            eb.and([eb('consumer_plans.expires_at', '>=', from), eb('consumer_plans.expires_at', '<', to)]),
+            eb.and([eb('consumer_plans.expires_at', '>', from), eb('consumer_plans.expires_at', '<=', to)]),
           ]),
         )
         .limit(limit)
