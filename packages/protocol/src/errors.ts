@@ -499,6 +499,41 @@ export const ERROR_CODES = {
       'A credit note needs a billing account, a whole amount of minor units above 0, a reason, and (if given) an invoice of the same account. Nothing changed.',
   },
   // end billing: invoices
+  // Subscriptions, consumer plan, payment providers and top-ups (issue 6).
+  BILLING_IDEMPOTENCY_CONFLICT: {
+    status: 409,
+    retryable: false,
+    description:
+      'This idempotency key was already used for a different request (another amount, account or provider). A replay with the same request returns the first result; use a new key for a new request.',
+  },
+  BILLING_PAYMENT_FAILED: {
+    status: 402,
+    retryable: true,
+    description:
+      'The payment could not be collected: the balance does not cover it and the payment provider declined it or has not confirmed it yet (`details.status`, `details.reason`). Nothing was charged.',
+  },
+  BILLING_PROVIDER_UNKNOWN: {
+    status: 400,
+    retryable: false,
+    description: 'No payment provider with this id is configured. `details.providers` lists those that are.',
+  },
+  BILLING_PLAN_CURRENCY_MISMATCH: {
+    status: 400,
+    retryable: false,
+    description:
+      "The plan is priced in another currency than the business's billing account. Nothing changed.",
+  },
+  BILLING_SUBSCRIPTION_NOT_FOUND: {
+    status: 404,
+    retryable: false,
+    description: 'The business has no live subscription. Nothing changed.',
+  },
+  BILLING_CONSUMER_PLAN_EXPIRED: {
+    status: 402,
+    retryable: false,
+    description:
+      'Sending is paused: the consumer plan expired and its grace period is over. Receiving still works; renew the plan to send again.',
+  },
   INTERNAL_ERROR: {
     status: 500,
     retryable: true,

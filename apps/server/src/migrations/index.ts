@@ -26,8 +26,9 @@ import * as m0022 from './0022_ledger.js';
 import * as m0023 from './0023_billing.js';
 // rate cards (issue 6)
 import * as m0024 from './0024_rate_cards.js';
-// billing: invoices
 import * as m0025 from './0025_invoices.js';
+// billing: invoices
+import * as m0026 from './0026_subscriptions.js';
 
 export const migrations: Record<string, MigrationModule> = {
   '0001_init': m0001,
@@ -57,4 +58,5 @@ export const migrations: Record<string, MigrationModule> = {
   '0024_rate_cards': m0024,
   // billing: invoices
   '0025_invoices': m0025,
+  '0026_subscriptions': m0026,
 };

@@ -34,7 +34,9 @@ export type IdPrefix =
   | 'crn'
   | 'sub'
   | 'ptn'
-  | 'rcp';
+  | 'rcp'
+  // Billing notices (issue 6, subscriptions).
+  | 'ntc';
 
 export interface Ids {
   newId(prefix: IdPrefix): string;

@@ -833,6 +833,64 @@ export interface WebhookDeliveriesTable {
   failed_at: number | null;
 }
 
+/** Subscriptions, consumer plan, receipts and notices (migration 0026). */
+export interface SubscriptionsTable {
+  id: string;
+  business_id: string;
+  plan_id: string;
+  status: 'active' | 'past_due' | 'canceled';
+  current_period_start: Int64;
+  current_period_end: Int64;
+  cancel_at_period_end: number;
+  payment_provider: string | null;
+  charge_seq: number;
+  dunning_step: number;
+  next_attempt_at: Int64 | null;
+  grace_until: Int64 | null;
+  canceled_at: Int64 | null;
+  created_at: Int64;
+  updated_at: Int64;
+}
+
+export interface ConsumerPlansTable {
+  account_id: string;
+  expires_at: Int64;
+  renewed_at: Int64 | null;
+  updated_at: Int64;
+}
+
+export interface BillingSettingsTable {
+  key: string;
+  value: string;
+  updated_at: Int64;
+}
+
+export interface BillingReceiptsTable {
+  id: string;
+  number: Int64;
+  idempotency_key: string;
+  billing_account_id: string;
+  amount_minor: Int64;
+  currency: string;
+  provider: string;
+  reference: string | null;
+  ledger_transfer_id: string;
+  created_at: Int64;
+}
+
+export interface BillingNoticesTable {
+  id: string;
+  owner_type: 'business' | 'person';
+  owner_id: string;
+  kind: string;
+  title: string;
+  body: string;
+  data: string;
+  dedupe_key: string | null;
+  created_at: Int64;
+  read_at: Int64 | null;
+}
+
 export interface Database {
   accounts: AccountsTable;
   devices: DevicesTable;
@@ -864,6 +922,12 @@ export interface Database {
   business_outbox: BusinessOutboxTable;
   api_messages: ApiMessagesTable;
   message_events: MessageEventsTable;
+  // Subscriptions, consumer plan, receipts and notices (migration 0026).
+  subscriptions: SubscriptionsTable;
+  consumer_plans: ConsumerPlansTable;
+  billing_settings: BillingSettingsTable;
+  billing_receipts: BillingReceiptsTable;
+  billing_notices: BillingNoticesTable;
   billing_accounts: BillingAccountsTable;
   billing_charges: BillingChargesTable;
   billing_usage_counters: BillingUsageCountersTable;

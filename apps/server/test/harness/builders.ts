@@ -52,6 +52,8 @@ export async function closeTestContexts(): Promise<void> {
 export interface TestContextOptions {
   /** SQLite only: commit through the writer thread, as the server does. */
   writerThread?: boolean;
+  /** Billing's check before each send (the consumer plan), wired as the server wires it. */
+  sendGate?: (actor: import('../../src/modules/accounts/index.js').DeviceActor) => Promise<void>;
 }
 
 export function createTestContext(storage: StorageContext, options: TestContextOptions = {}) {
@@ -107,7 +109,15 @@ export function createTestContext(storage: StorageContext, options: TestContextO
   const executor = options.writerThread
     ? createWorkerCommitExecutor({ dataDir: storage.dataDir, sqliteSync: 'normal' }, logger)
     : undefined;
-  const delivery = createDeliveryModule({ db: storage.db, clock, ids, bus, logger, executor });
+  const delivery = createDeliveryModule({
+    db: storage.db,
+    clock,
+    ids,
+    bus,
+    logger,
+    executor,
+    sendGate: options.sendGate,
+  });
   open.push(delivery.service);
   const groups = createGroupsModule({ db: storage.db, clock, ids, events: eventWriter, requireOwnImage });
   const receipts = createReceiptsModule({ db: storage.db, clock, events: eventWriter });
@@ -176,6 +186,7 @@ export function createTestContext(storage: StorageContext, options: TestContextO
 
   return {
     clock,
+    ids,
     bus,
     codes,
     /** Set `sms.down = true` to make the SMS gateway fail. */

@@ -82,6 +82,11 @@ export interface DeliveryServiceDeps {
   onDelivered?(count: number): void;
   onQueueDepth?(depth: number): void;
   onCommit?(sends: number, seconds: number): void;
+  /**
+   * Billing's check before a send (the consumer plan: sending paused after grace). Throws to
+   * refuse; absent when billing does not gate sending. Never applies to receiving.
+   */
+  sendGate?(actor: DeviceActor): Promise<void>;
 }
 
 export function createDeliveryService(deps: DeliveryServiceDeps) {
@@ -207,6 +212,7 @@ export function createDeliveryService(deps: DeliveryServiceDeps) {
       }
       checkSendShape(input);
       const recipient = parseRecipient(input.to);
+      if (deps.sendGate) await deps.sendGate(actor);
       if (closing)
         throw new AppError('SERVER_BUSY', 'The server is shutting down; retry on another connection.');
       const pending = batcher.enqueueSend({ actor, input, recipient });

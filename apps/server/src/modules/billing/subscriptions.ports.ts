@@ -1,0 +1,101 @@
+/**
+ * What subscriptions, the consumer plan and top-ups need from the ledger and from billing
+ * accounts: the subset of their APIs (types as in the billing contracts), taken as
+ * dependencies so the real implementations are wired in by the billing module.
+ */
+import type { Selectable } from 'kysely';
+import type { AppError } from '../../errors.js';
+import type { Executor } from '../../platform/db.js';
+import type { BillingAccountsTable, ChargeStream } from '../../platform/schema.js';
+
+export type LedgerAccountKind = 'business' | 'person' | 'revenue' | 'tax' | 'partner' | 'external';
+
+export interface LedgerAccount {
+  id: string;
+  code: string;
+  currency: string;
+  kind: LedgerAccountKind;
+  overdraftLimit: bigint | null;
+  debitsPosted: bigint;
+  creditsPosted: bigint;
+  debitsPending: bigint;
+  creditsPending: bigint;
+}
+
+export interface LedgerTransfer {
+  id: string;
+  key: string;
+  debitAccountId: string;
+  creditAccountId: string;
+  amount: bigint;
+  currency: string;
+  kind: string;
+  ref: string | null;
+  flag: 'single' | 'pending' | 'post' | 'void';
+  pendingId: string | null;
+  expiresAt: number | null;
+  createdAt: number;
+}
+
+export type LedgerOp =
+  | {
+      type: 'transfer';
+      key: string;
+      debitAccountId: string;
+      creditAccountId: string;
+      amount: bigint;
+      currency: string;
+      kind: string;
+      ref?: string | null;
+      pending?: { expiresAt: number };
+    }
+  | { type: 'post'; key: string; pendingId: string; amount?: bigint }
+  | { type: 'void'; key: string; pendingId: string };
+
+export type LedgerResult =
+  | { ok: true; transfer: LedgerTransfer; replayed: boolean }
+  | { ok: false; error: AppError };
+
+export interface LedgerPort {
+  apply(tx: Executor, ops: LedgerOp[]): Promise<LedgerResult[]>;
+  openAccount(
+    tx: Executor,
+    spec: { code: string; currency: string; kind: LedgerAccountKind; overdraftLimit: bigint | null },
+  ): Promise<LedgerAccount>;
+}
+
+export type BillingAccountRow = Selectable<BillingAccountsTable>;
+
+export interface ChargeInput {
+  billingAccountId: string;
+  /** Idempotency key of the `billing_charges` row and its ledger transfer. */
+  key: string;
+  stream: ChargeStream;
+  /**
+   * Minor units. Negative: a credit (the unused part of a plan), which moves money from
+   * `revenue:<stream>` back to the account and is recorded as a charge with a negative amount.
+   */
+  amountMinor: bigint;
+  description: string;
+  occurredAt: number;
+  businessId?: string | null;
+  personAccountId?: string | null;
+}
+
+/**
+ * Billing accounts (the billing module). `charge` writes the `billing_charges` row and posts
+ * its ledger transfer in `tx`, idempotent by key; it throws the ledger's AppError
+ * (LEDGER_INSUFFICIENT_FUNDS) when the account cannot pay, without running a failing statement.
+ */
+export interface BillingAccountsPort {
+  ensure(
+    tx: Executor,
+    input: { ownerType: 'business' | 'person'; ownerId: string; currency?: string },
+  ): Promise<BillingAccountRow>;
+  get(
+    tx: Executor,
+    ownerType: 'business' | 'person',
+    ownerId: string,
+  ): Promise<BillingAccountRow | undefined>;
+  charge(tx: Executor, input: ChargeInput): Promise<{ chargeId: string; replayed: boolean }>;
+}
