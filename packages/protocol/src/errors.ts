@@ -351,6 +351,19 @@ export const ERROR_CODES = {
     description:
       'Operator: the template’s status does not allow this review action (approve takes PENDING or REJECTED templates; reject takes PENDING, APPROVED or PAUSED ones). `details.status` is its status. Nothing changed.',
   },
+  // Partners (issue 6).
+  BILLING_PARTNER_NOT_FOUND: {
+    status: 404,
+    retryable: false,
+    description:
+      'No partner with this id, or one you are not a member of (partners see only their own clients), or the business has no partner. Nothing changed.',
+  },
+  BILLING_PARTNER_INVALID: {
+    status: 400,
+    retryable: false,
+    description:
+      'A partner change is not valid: a markup is a whole number of basis points from 0 to 100,000 plus whole micros per unit ≥ 0, a category is one of marketing, utility, authentication, authentication_international, service, a name is 1 to 100 characters, a role is admin or viewer, or the business or person named does not exist. `details` says which. Nothing changed.',
+  },
   INTERNAL_ERROR: {
     status: 500,
     retryable: true,

@@ -22,6 +22,8 @@ import * as m0019 from './0019_graph_media.js';
 import * as m0020 from './0020_messaging_limits.js';
 import * as m0021 from './0021_api_management.js';
 import * as m0023 from './0023_billing.js';
+// Partners (issue 6).
+import * as m0027 from './0027_partners.js';
 
 export const migrations: Record<string, MigrationModule> = {
   '0001_init': m0001,
@@ -46,4 +48,6 @@ export const migrations: Record<string, MigrationModule> = {
   '0020_messaging_limits': m0020,
   '0021_api_management': m0021,
   '0023_billing': m0023,
+  // Partners (issue 6).
+  '0027_partners': m0027,
 };

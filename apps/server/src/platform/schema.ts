@@ -474,6 +474,44 @@ export interface BillingConversationsTable {
   expires_at: number;
 }
 
+/** Partners: business solution providers and their markups (migration 0027). */
+export interface PartnersTable {
+  id: string;
+  name: string;
+  markup_bps: number;
+  markup_micros: Int64;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface PartnerMarkupsTable {
+  partner_id: string;
+  category: string;
+  markup_bps: number;
+  markup_micros: Int64;
+  updated_at: number;
+}
+
+export interface PartnerClientsTable {
+  business_id: string;
+  partner_id: string;
+  since: number;
+}
+
+export type PartnerRole = 'admin' | 'viewer';
+
+export interface PartnerMembersTable {
+  partner_id: string;
+  account_id: string;
+  role: PartnerRole;
+  created_at: number;
+}
+
+export interface PartnerRevisionTable {
+  id: number;
+  revision: Int64;
+}
+
 /** A business's messaging-limit tier (migration 0020); no row: the starting tier. */
 export interface BusinessLimitsTable {
   business_id: string;
@@ -729,6 +767,12 @@ export interface Database {
   billing_charges: BillingChargesTable;
   billing_usage_counters: BillingUsageCountersTable;
   billing_conversations: BillingConversationsTable;
+  // Partners (migration 0027).
+  partners: PartnersTable;
+  partner_markups: PartnerMarkupsTable;
+  partner_clients: PartnerClientsTable;
+  partner_members: PartnerMembersTable;
+  partner_revision: PartnerRevisionTable;
   business_limits: BusinessLimitsTable;
   number_limits: NumberLimitsTable;
   marketing_opt_outs: MarketingOptOutsTable;
