@@ -8,6 +8,13 @@ import type { Config, Role } from './config.js';
 import { createGateway, WS_PATH } from './gateway/gateway.js';
 import { createHttpServer } from './http/server.js';
 import { createAccountsModule } from './modules/accounts/index.js';
+// Billing: partners and revenue reporting (issue 6).
+import { createPartnersRepo } from './modules/billing/partners.repo.js';
+import { partnersRoutes } from './modules/billing/partners.routes.js';
+import { createPartnersService } from './modules/billing/partners.service.js';
+import { createRevenueRepo } from './modules/billing/revenue.repo.js';
+import { revenueRoutes } from './modules/billing/revenue.routes.js';
+import { createRevenueService } from './modules/billing/revenue.service.js';
 import { createBusinessModule } from './modules/business/index.js';
 import { createChatsModule } from './modules/chats/index.js';
 import {
@@ -326,7 +333,19 @@ export function createModules(p: Platform) {
   );
   cloudApi.objects?.push(graphMediaObjects(graphMedia));
   cloudApi.routes?.push(webhooksGraphRoutes(webhooksModule.service));
+  // Billing: partners (markups metering asks for) and revenue reporting (issue 6).
+  const partners = createPartnersService({
+    db: p.db,
+    repo: createPartnersRepo(p.db.kysely),
+    directory: business.repo,
+    clock: p.clock,
+    ids: p.ids,
+  });
+  // Outstanding balances come from the ledger once it is wired.
+  const revenue = createRevenueService({ repo: createRevenueRepo(p.db.kysely) });
   return {
+    partners,
+    revenue,
     accounts: accounts.service,
     delivery: delivery.service,
     cloudApi,
@@ -442,6 +461,11 @@ export async function startRoles(p: Platform, modules: Modules, roles: Role[]): 
     links: modules.links,
     webhooks: modules.webhooks.service,
     operatorToken: p.secrets.operator_token,
+    // Billing routes (issue 6): partners and revenue reporting.
+    extraRoutes: [
+      (app, auth) => partnersRoutes(app, auth, { partners: modules.partners }),
+      (app, auth) => revenueRoutes(app, auth, { revenue: modules.revenue }),
+    ],
     pingStorage: () => p.db.ping(),
     trustProxy: config.trustProxy,
     version: VERSION,

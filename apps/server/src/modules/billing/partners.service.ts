@@ -329,11 +329,18 @@ export function createPartnersService(deps: PartnersServiceDeps) {
     },
 
     /** Takes a business from its partner; its past charges keep the partner they were made with. */
-    async detach(businessId: string): Promise<{ business_id: string; partner_id: string }> {
+    async detach(
+      businessId: string,
+      partnerId?: string,
+    ): Promise<{ business_id: string; partner_id: string }> {
       return write(async (tx) => {
         const client = await repo.clientOf(businessId, tx);
-        if (!client)
-          throw new AppError('BILLING_PARTNER_NOT_FOUND', `Business ${businessId} has no partner.`);
+        if (!client || (partnerId !== undefined && client.partner_id !== partnerId)) {
+          throw new AppError(
+            'BILLING_PARTNER_NOT_FOUND',
+            `Business ${businessId} is not a client of ${partnerId ?? 'any partner'}.`,
+          );
+        }
         await repo.detach(tx, businessId, clock.now());
         return { business_id: businessId, partner_id: client.partner_id };
       });
