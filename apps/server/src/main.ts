@@ -7,6 +7,8 @@ import { parseArgs } from 'node:util';
 import { renderErrorsMarkdown } from '@parley/protocol';
 import { createModules, openPlatform, startRoles, VERSION } from './app.js';
 import { runReceive, runSend } from './cli/client-commands.js';
+// Billing: partners and revenue (issue 6).
+import { REVENUE_USAGE, runBillingRevenue, runPartner } from './cli/partner-commands.js';
 import { runTemplate } from './cli/template-commands.js';
 import { CliUsageError } from './cli/usage-error.js';
 import { type Config, parseConfig } from './config.js';
@@ -56,6 +58,20 @@ Usage:
                                        operator: reject a template (reasons in docs/cloud-api.md)
   parley template rules [set '{"promotional_words":["sale"]}']
                                        operator: show or change the automatic review rules
+  parley partner create --name N [--markup-bps 1000] [--markup-micros 0] [--json]
+                                       operator: a partner (business solution provider) and its
+                                       default markup on its clients' messages
+  parley partner attach PARTNER_ID BUSINESS_ID | parley partner detach BUSINESS_ID
+                                       operator: make a business a partner's client, or not
+  parley partner markup PARTNER_ID [--category marketing] --bps N [--micros N]
+                                       operator: the partner's markup (default or per category):
+                                       basis points of the unit price plus micros per unit
+  parley partner member add PARTNER_ID +15550001111 [--role viewer|admin]
+  parley partner member remove PARTNER_ID ACCOUNT_ID
+                                       operator: who sees the partner's clients and usage
+  parley partner list [--json]         operator: partners, markups, clients and members
+  parley billing revenue --period 2026-11 [--granularity day] [--csv|--json]
+                                       operator: revenue per stream, category and market
   parley send --token T --to +15550002222 --text "hi" [--json] [--url http://127.0.0.1:8080]
                                        send a text as that device; prints the message id once acked
   parley receive --token T [--json] [--wait SECONDS] [--url …]
@@ -111,6 +127,12 @@ export async function main(argv: string[], io: Io): Promise<number> {
         if (rest.join(' ') !== 'token') throw new CliUsageError('usage: parley operator token');
         io.stdout.write(`${loadOrCreateSecrets(config.dataDir).operator_token}\n`);
         return 0;
+      // Billing: partners and revenue (issue 6).
+      case 'partner':
+        return await runPartner(config, rest, io);
+      case 'billing':
+        if (rest[0] !== 'revenue') throw new CliUsageError(REVENUE_USAGE);
+        return await runBillingRevenue(config, rest.slice(1), io);
       case 'send':
         return await runSend(rest, {
           defaultUrl: clientUrl(config, io.env),

@@ -1,10 +1,13 @@
 /**
  * Partners and revenue over HTTP: the operator manages partners with the admin token, a
  * partner's member reads its clients' usage as JSON and CSV with a device token, and other
- * people get 404; revenue reports answer as JSON and CSV.
+ * people get 404; revenue reports answer as JSON and CSV; the same through `parley partner` and
+ * `parley billing revenue`.
  */
+import { Writable } from 'node:stream';
 import { parse } from 'csv-parse/sync';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { main } from '../../src/main.js';
 import { newPhone } from '../harness/builders.js';
 import { insertCharges } from '../harness/partner-charges.js';
 import { startTestServer, type TestServer } from '../harness/server.js';
@@ -38,6 +41,82 @@ describe('partners and revenue over HTTP', () => {
     const type = res.headers.get('content-type') ?? '';
     return { status: res.status, type, body: type.includes('json') ? JSON.parse(text) : text };
   };
+
+  /** Runs `parley …` against the test server's database; answers exit code and output. */
+  const parley = async (...argv: string[]) => {
+    let stdout = '';
+    let stderr = '';
+    const sink = (write: (s: string) => void) =>
+      new Writable({
+        write(chunk, _enc, done) {
+          write(String(chunk));
+          done();
+        },
+      });
+    const code = await main(argv, {
+      env: { PARLEY_DATA_DIR: server.platform.config.dataDir, PARLEY_LOG_LEVEL: 'silent' },
+      cwd: process.cwd(),
+      stdout: sink((s) => {
+        stdout += s;
+      }),
+      stderr: sink((s) => {
+        stderr += s;
+      }),
+    });
+    return { code, stdout, stderr };
+  };
+
+  it('parley partner and parley billing revenue', async () => {
+    const biz = (await server.modules.business.create({ name: 'Cli Co', phone: newPhone() })).business_id;
+    const person = await server.newPerson('Pia');
+    const made = await parley('partner', 'create', '--name', 'Cli Partner', '--markup-bps', '1500', '--json');
+    expect(made.code).toBe(0);
+    const id: string = JSON.parse(made.stdout).partner_id;
+    expect((await parley('partner', 'attach', id, biz)).code).toBe(0);
+    expect(
+      (await parley('partner', 'markup', id, '--category', 'utility', '--bps', '250', '--micros', '40')).code,
+    ).toBe(0);
+    expect((await parley('partner', 'member', 'add', id, person.phone, '--role', 'admin')).code).toBe(0);
+    const list = JSON.parse((await parley('partner', 'list', '--json')).stdout) as {
+      partners: { partner_id: string }[];
+    };
+    expect(list.partners.find((p) => p.partner_id === id)).toMatchObject({
+      markup_bps: 1500,
+      markups: [{ category: 'utility', markup_bps: 250, markup_micros: '40' }],
+      clients: [{ business_id: biz }],
+      members: [{ account_id: person.account_id, role: 'admin' }],
+    });
+    const text = await parley('partner', 'list');
+    expect(text.stdout).toContain(`${id}\tCli Partner\t1500 bps + 0 micros`);
+    const refused = await parley('partner', 'markup', id, '--bps', '100001');
+    expect([refused.code, refused.stderr]).toEqual([1, expect.stringContaining('BILLING_PARTNER_INVALID')]);
+    expect((await parley('partner', 'attach', id)).code).toBe(2);
+    expect((await parley('partner', 'detach', biz)).stdout).toBe(`${biz} detached from ${id}\n`);
+
+    await insertCharges(server.platform.db.kysely, [
+      {
+        businessId: biz,
+        stream: 'premium_plan',
+        category: null,
+        market: null,
+        unitPriceMicros: 19_990_000n,
+        occurredAt: Date.parse('2027-02-01T00:00:00Z'),
+      },
+    ]);
+    const csv = await parley('billing', 'revenue', '--period', '2027-02', '--granularity', 'day', '--csv');
+    expect(csv.code).toBe(0);
+    expect(parse(csv.stdout, { columns: true })).toEqual([
+      expect.objectContaining({
+        bucket: '2027-02-01',
+        stream: 'premium_plan',
+        category: '',
+        operator_minor: '1999',
+      }),
+    ]);
+    const report = await parley('billing', 'revenue', '--period', '2027-02');
+    expect(report.stdout).toContain('premium_plan\tUSD\t1\t1999\t0\t1999');
+    expect((await parley('billing', 'revenue')).code).toBe(2);
+  });
 
   it('the operator manages partners; members see their clients’ usage and nobody else does', async () => {
     const op = server.platform.secrets.operator_token;
