@@ -10,7 +10,7 @@
  */
 import { AppError } from '../../errors.js';
 import { microsToMinorHalfEven } from './revenue.money.js';
-import type { RevenueRepo } from './revenue.repo.js';
+import type { RevenueRepo, RevenueRow } from './revenue.repo.js';
 
 export const REVENUE_STREAMS = [
   'api_messages',
@@ -148,6 +148,30 @@ export function parseRange(query: RevenueQuery) {
   };
 }
 
+/** Labels the repository's day rows `YYYY-MM-DD`, or sums them per month `YYYY-MM`. */
+function foldBuckets(rows: RevenueRow[], granularity: 'day' | 'month') {
+  const out = new Map<
+    string,
+    Omit<RevenueRow, 'bucket' | 'count' | 'operator_micros' | 'partner_micros'> & {
+      bucket: string;
+      count: bigint;
+      operator_micros: bigint;
+      partner_micros: bigint;
+    }
+  >();
+  for (const r of rows) {
+    const date = day(Number(r.bucket) * DAY_MS);
+    const bucket = granularity === 'day' ? date : date.slice(0, 7);
+    const key = [bucket, r.stream, r.category, r.market, r.currency].join('\u0000');
+    const o = out.get(key) ?? { ...r, bucket, count: 0n, operator_micros: 0n, partner_micros: 0n };
+    o.count += big(r.count);
+    o.operator_micros += big(r.operator_micros);
+    o.partner_micros += big(r.partner_micros);
+    out.set(key, o);
+  }
+  return [...out.values()];
+}
+
 export function createRevenueService(deps: RevenueServiceDeps) {
   const { repo } = deps;
 
@@ -155,7 +179,7 @@ export function createRevenueService(deps: RevenueServiceDeps) {
     /** Revenue per bucket × stream × category × market × currency, and totals per stream × currency. */
     async report(query: RevenueQuery): Promise<RevenueView> {
       const range = parseRange(query);
-      const raw = await repo.rows(range);
+      const raw = foldBuckets(await repo.rows(range), range.granularity);
       const totals = new Map<
         string,
         { stream: string; currency: string; count: number; op: bigint; pt: bigint }
@@ -173,7 +197,7 @@ export function createRevenueService(deps: RevenueServiceDeps) {
         t.pt += pt;
         totals.set(key, t);
         return {
-          bucket: range.granularity === 'day' ? day(Number(r.bucket) * DAY_MS) : String(r.bucket),
+          bucket: r.bucket,
           stream: r.stream,
           category: r.category,
           market: r.market,
