@@ -416,11 +416,18 @@ export function createBillingAccounts(deps: BillingAccountsDeps) {
     /** After usage was posted: alerts (webhook + in-app) accounts that fell below their threshold. */
     async checkLowBalance(tx: Executor, accounts: BillingAccountRow[]): Promise<void> {
       for (const account of accounts) {
-        if (account.low_balance_minor === null || account.low_balance_alerted_at !== null) continue;
+        if (account.low_balance_minor === null) continue;
         const b = await ledger.balance(account.ledger_account_id, undefined, tx);
         const available = b.available + BigInt(account.credit_limit_minor);
         const threshold = BigInt(account.low_balance_minor);
-        if (available >= threshold) continue;
+        // Back above the threshold (a top-up): the next fall alerts again.
+        if (available >= threshold) {
+          if (account.low_balance_alerted_at !== null) {
+            await repo.update(tx, account.id, { low_balance_alerted_at: null });
+          }
+          continue;
+        }
+        if (account.low_balance_alerted_at !== null) continue;
         const now = clock.now();
         await repo.update(tx, account.id, { low_balance_alerted_at: now });
         const text =
@@ -540,11 +547,6 @@ export function createBillingAccounts(deps: BillingAccountsDeps) {
         },
       ]);
       return { chargeId: id, replayed: false };
-    },
-
-    /** A top-up or payment re-arms the low-balance alert. */
-    async rearmLowBalance(tx: Executor, billingAccountId: string): Promise<void> {
-      await repo.update(tx, billingAccountId, { low_balance_alerted_at: null });
     },
 
     currencyExponent,
