@@ -125,16 +125,14 @@ for (const dialect of ['sqlite', 'postgres'] as const)
         // 2. A top-up of USD 1.00 from outside.
         const account = await billing.accounts.get('business', biz.business_id);
         if (!account) throw new Error('the account view creates the billing account');
-        const external = await db
-          .transaction()
-          .execute((tx) =>
-            ledger.openAccount(tx, {
-              code: 'external:manual',
-              currency: 'USD',
-              kind: 'external',
-              overdraftLimit: null,
-            }),
-          );
+        const external = await db.transaction().execute((tx) =>
+          ledger.openAccount(tx, {
+            code: 'external:manual',
+            currency: 'USD',
+            kind: 'external',
+            overdraftLimit: null,
+          }),
+        );
         await ledger.execute({
           type: 'transfer',
           key: `topup:${biz.business_id}:1`,
