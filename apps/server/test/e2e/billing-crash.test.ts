@@ -180,7 +180,10 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
           .select(['message_id', 'status'])
           .where('business_id', '=', biz.business_id)
           .execute();
+      let lastResend = 0;
       await until(async () => {
+        if (Date.now() - lastResend < 500) return false;
+        lastResend = Date.now();
         for (const [i, person] of people.entries()) {
           const ids = [...(received.get(person.token) ?? [])];
           if (ids.length > 0) clients[i]?.sendReceipt('delivered', ids);
