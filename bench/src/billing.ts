@@ -34,6 +34,10 @@ export interface BillingBenchOptions {
   pageSize?: number;
   /** Ledger transfers posted in the ledger part. */
   transfers?: number;
+  /** The pricing model in force for the month (the deployment's default when absent). */
+  pricingModel?: 'PMP' | 'CBP' | 'PMP_2026' | undefined;
+  /** PostgreSQL instead of the embedded database (metering, invoices and reconciliation only). */
+  databaseUrl?: string | undefined;
 }
 
 const PERIOD = '2026-11';
@@ -98,11 +102,11 @@ function random(seed: number) {
 }
 
 export async function runBilling(options: BillingBenchOptions) {
-  const { dataDir, events = 1_000_000, businesses = 1000, pageSize = 5000, transfers = 200_000 } = options;
+  const { dataDir, events = 1_000_000, businesses = 1000, pageSize = 10_000, transfers = 200_000 } = options;
   // Time runs at its own pace from 31 October 2026 (the rate card must start in the future).
   let shift = Date.UTC(2026, 9, 31) - Date.now();
   const clock = { now: () => Date.now() + shift };
-  const db = openDb({ dataDir: path.join(dataDir, 'billing') });
+  const db = openDb({ dataDir: path.join(dataDir, 'billing'), databaseUrl: options.databaseUrl });
   const extra: Record<string, unknown> = {};
   try {
     await migrateToLatest(db);
@@ -126,6 +130,7 @@ export async function runBilling(options: BillingBenchOptions) {
       defaults: { currency: 'USD', creditLimitMinor: 0n },
     });
 
+    if (options.pricingModel) await billing.pricingModels.set(options.pricingModel, FROM);
     const card = await billing.rateCards.importCsv(RATE_CARD, {
       currency: 'USD',
       effectiveFrom: FROM,
@@ -183,6 +188,27 @@ export async function runBilling(options: BillingBenchOptions) {
 
     // Metering, as deliveries are recorded: after the month, so every event is in the past.
     shift = TO + 60_000 - Date.now();
+    const timings = new Map<string, number>();
+    if (process.env.BENCH_TIMINGS) {
+      for (const [label, obj] of [
+        ['repo', billing.repo],
+        ['ledger', ledger],
+      ] as const) {
+        const o = obj as unknown as Record<string, unknown>;
+        for (const k of Object.keys(o)) {
+          const f = o[k];
+          if (typeof f !== 'function') continue;
+          o[k] = async (...a: unknown[]) => {
+            const t = performance.now();
+            try {
+              return await (f as (...x: unknown[]) => Promise<unknown>)(...a);
+            } finally {
+              timings.set(`${label}.${k}`, (timings.get(`${label}.${k}`) ?? 0) + performance.now() - t);
+            }
+          };
+        }
+      }
+    }
     const meterStarted = performance.now();
     let cursor: { at: number; key: string } | undefined;
     let charged = 0;
@@ -199,6 +225,10 @@ export async function runBilling(options: BillingBenchOptions) {
       if (last) cursor = { at: Number(last.occurred_at), key: last.event_key };
     }
     const meterSeconds = (performance.now() - meterStarted) / 1000;
+    if (timings.size > 0)
+      process.stderr.write(
+        `${JSON.stringify(Object.fromEntries([...timings].map(([k, v]) => [k, Math.round(v)])))}\n`,
+      );
     extra.charges = charged;
     extra.page_size = pageSize;
     extra.pages = pages;

@@ -29,8 +29,10 @@ const { positionals, values } = parseArgs({
     rules: { type: 'string', default: '20' },
     events: { type: 'string', default: '1000000' },
     businesses: { type: 'string', default: '1000' },
-    'page-size': { type: 'string', default: '5000' },
+    'page-size': { type: 'string', default: '10000' },
     transfers: { type: 'string', default: '200000' },
+    model: { type: 'string' },
+    'database-url': { type: 'string' },
     'no-record': { type: 'boolean', default: false },
   },
 });
@@ -102,6 +104,8 @@ async function run() {
           businesses: Number(values.businesses),
           pageSize: Number(values['page-size']),
           transfers: Number(values.transfers),
+          pricingModel: values.model as 'PMP' | 'CBP' | 'PMP_2026' | undefined,
+          databaseUrl: values['database-url'],
           dataDir,
         })),
         targets:
