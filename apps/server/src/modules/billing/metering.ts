@@ -25,11 +25,7 @@ import type {
   PricingModelsPort,
   RateCardsPort,
 } from './billing.ports.js';
-import type {
-  BillingAccountRow,
-  BillingAccountsRepo,
-  NewCharge,
-} from './billing-accounts.repo.js';
+import type { BillingAccountRow, BillingAccountsRepo, NewCharge } from './billing-accounts.repo.js';
 import { PRICING_MODELS, rateCategory } from './pricing-models.js';
 import { type Decision, decide, type PricingEvent, type PricingState, periodOf } from './pricing-rules.js';
 import { microsPerMinor, splitLargestRemainder } from './units.js';
