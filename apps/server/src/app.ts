@@ -8,7 +8,7 @@ import type { Config, Role } from './config.js';
 import { createGateway, WS_PATH } from './gateway/gateway.js';
 import { createHttpServer } from './http/server.js';
 import { createAccountsModule } from './modules/accounts/index.js';
-import { billingRoutes, createBillingModule } from './modules/billing/index.js';
+import { createBillingModule } from './modules/billing/index.js';
 import { createBusinessModule } from './modules/business/index.js';
 import { createChatsModule } from './modules/chats/index.js';
 import {
@@ -178,6 +178,8 @@ export function createModules(p: Platform) {
     onAccepted: (n) => p.metrics.messagesAccepted.inc(n),
     onDelivered: (n) => p.metrics.messagesDelivered.inc(n),
     onQueueDepth: (n) => p.metrics.writeQueue.set(n),
+    // The consumer plan (issue 6, off by default) may pause a person's sending, never receiving.
+    sendGate: (actor) => billing.consumerPlan.requireCanSend(actor),
     onCommit: (sends, seconds) => {
       p.metrics.commitBatch.observe(sends);
       p.metrics.commitDuration.observe(seconds);
@@ -257,6 +259,18 @@ export function createModules(p: Platform) {
     logger: p.logger,
     webhooks,
     defaults: { currency: p.config.billingCurrency, creditLimitMinor: p.config.billingCreditLimit },
+    // The business module is built after billing (billing meters its deliveries): reached lazily.
+    business: {
+      requireManager: (...a) => business.service.requireManager(...a),
+      directory: {
+        find: (...a) => business.repo.find(...a),
+        accountByKey: (...a) => business.repo.accountByKey(...a),
+      },
+      setPlan: async (tx, businessId, planId) => {
+        await business.repo.update(tx, businessId, { plan_id: planId });
+      },
+    },
+    plans: plans.repo,
   });
   const apiMessagesRepo = createApiMessagesRepo(p.db.kysely);
   const apiObserver = createApiObserver({
@@ -420,6 +434,8 @@ export async function startRoles(p: Platform, modules: Modules, roles: Role[]): 
           { name: 'purge-webhook-deliveries', run: () => modules.webhooks.service.purge() },
           // Holds past their expiry are voided, releasing the money they held (issue 6).
           { name: 'expire-ledger-holds', run: () => modules.ledger.expireHolds() },
+          // Month closing, renewals, dunning and consumer-plan reminders (issue 6).
+          ...modules.billing.tasks,
           {
             name: 'expire-business-inbox',
             run: () => modules.business.expireInbox((id, before) => modules.inbox.deleteBefore(id, before)),
@@ -471,15 +487,7 @@ export async function startRoles(p: Platform, modules: Modules, roles: Role[]): 
     links: modules.links,
     webhooks: modules.webhooks.service,
     operatorToken: p.secrets.operator_token,
-    extraRoutes: [
-      (app, auth) =>
-        billingRoutes(app, auth, {
-          accounts: modules.billing.accounts,
-          usage: modules.billing.usage,
-          reconciler: modules.billing.reconciler,
-          business: modules.business,
-        }),
-    ],
+    extraRoutes: modules.billing.routes,
     pingStorage: () => p.db.ping(),
     trustProxy: config.trustProxy,
     version: VERSION,

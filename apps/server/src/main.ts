@@ -6,16 +6,12 @@
 import { parseArgs } from 'node:util';
 import { renderErrorsMarkdown } from '@parley/protocol';
 import { createModules, openPlatform, startRoles, VERSION } from './app.js';
-// billing rates and pricing model (issue 6)
-import {
-  BILLING_MODEL_USAGE,
-  BILLING_RATES_USAGE,
-  runBillingModel,
-  runBillingRates,
-} from './cli/billing-rates-commands.js';
+import { runBilling } from './cli/billing-commands.js';
 import { runReceive, runSend } from './cli/client-commands.js';
 // The ledger (issue 6).
 import { runLedger } from './cli/ledger-commands.js';
+// Billing: partners and revenue (issue 6).
+import { runPartner } from './cli/partner-commands.js';
 import { runTemplate } from './cli/template-commands.js';
 import { CliUsageError } from './cli/usage-error.js';
 import { type Config, parseConfig } from './config.js';
@@ -69,6 +65,34 @@ Usage:
                                        zero, account sums equal their transfers); exit 1 if not
   parley ledger balance CODE CURRENCY [--at ISO] [--json]
                                        operator: a ledger account's balance, now or at a time
+  parley partner create --name N [--markup-bps 1000] [--markup-micros 0] [--json]
+                                       operator: a partner (business solution provider) and its
+                                       default markup on its clients' messages
+  parley partner attach PARTNER_ID BUSINESS_ID | parley partner detach BUSINESS_ID
+                                       operator: make a business a partner's client, or not
+  parley partner markup PARTNER_ID [--category marketing] --bps N [--micros N]
+                                       operator: the partner's markup (default or per category):
+                                       basis points of the unit price plus micros per unit
+  parley partner member add PARTNER_ID +15550001111 [--role viewer|admin]
+  parley partner member remove PARTNER_ID ACCOUNT_ID
+                                       operator: who sees the partner's clients and usage
+  parley partner list [--json]         operator: partners, markups, clients and members
+  parley billing reconcile --period 2026-11 [--json]
+                                       operator: recompute the month from the delivery events and
+                                       prove charges, ledger and invoices equal (exit 1 if not)
+  parley billing account BUSINESS_ID [--currency C] [--mode prepaid|credit] [--credit-limit MINOR]
+                  [--country DE] [--low-balance MINOR|off] [--json]
+                                       operator: a business's billing account
+  parley billing topup BUSINESS_ID AMOUNT_MINOR --key KEY [--reference R]
+                                       operator: record money received (idempotent by key)
+  parley billing subscribe BUSINESS_ID PLAN | parley billing unsubscribe BUSINESS_ID
+                                       operator: a paid plan (prorated, renewed monthly, dunned)
+  parley billing consumer-plan [show | set --enabled on|off --fee MINOR --currency USD]
+                                       operator: the consumer plan (off by default)
+  parley billing invoices list|close|finalize|pay|void|pdf|json …, tax set|list, credit …
+                                       operator: invoices, tax rates, credit notes (docs/billing.md)
+  parley billing revenue --period 2026-11 [--granularity day] [--csv|--json]
+                                       operator: revenue per stream, category and market
   parley send --token T --to +15550002222 --text "hi" [--json] [--url http://127.0.0.1:8080]
                                        send a text as that device; prints the message id once acked
   parley receive --token T [--json] [--wait SECONDS] [--url …]
@@ -136,10 +160,11 @@ export async function main(argv: string[], io: Io): Promise<number> {
         return 0;
       // billing rates and pricing model (issue 6)
       case 'billing':
-        if (rest[0] === 'rates') return await runBillingRates(config, rest.slice(1), io);
-        if (rest[0] === 'model') return await runBillingModel(config, rest.slice(1), io);
-        throw new CliUsageError(`${BILLING_RATES_USAGE}\n${BILLING_MODEL_USAGE}`);
+        return await runBilling(config, rest, io);
       // end billing rates
+      // Billing: partners and revenue (issue 6).
+      case 'partner':
+        return await runPartner(config, rest, io);
       case 'send':
         return await runSend(rest, {
           defaultUrl: clientUrl(config, io.env),

@@ -54,7 +54,7 @@ export const ERROR_CODES = {
     status: 401,
     retryable: false,
     description:
-      'An admin API route (`/v1/admin/…`) was called without the operator token. `parley operator token` prints it.',
+      'An admin API route (`/api/v1/admin/…`) was called without the operator token. `parley operator token` prints it.',
   },
   FORBIDDEN: {
     status: 403,
@@ -418,6 +418,11 @@ export const ERROR_CODES = {
     description:
       'The billing account already holds money or charges in its currency, so the currency cannot change.',
   },
+  BILLING_ACCOUNT_NOT_FOUND: {
+    status: 404,
+    retryable: false,
+    description: 'There is no billing account with this id. Nothing changed.',
+  },
   BILLING_RECONCILE_INVALID: {
     status: 400,
     retryable: false,
@@ -533,6 +538,19 @@ export const ERROR_CODES = {
     retryable: false,
     description:
       'Sending is paused: the consumer plan expired and its grace period is over. Receiving still works; renew the plan to send again.',
+  },
+  // Partners (issue 6).
+  BILLING_PARTNER_NOT_FOUND: {
+    status: 404,
+    retryable: false,
+    description:
+      'No partner with this id, or one you are not a member of (partners see only their own clients), or the business has no partner. Nothing changed.',
+  },
+  BILLING_PARTNER_INVALID: {
+    status: 400,
+    retryable: false,
+    description:
+      'A partner change is not valid: a markup is a whole number of basis points from 0 to 100,000 plus whole micros per unit ≥ 0, a category is one of marketing, utility, authentication, authentication_international, service, a name is 1 to 100 characters, a role is admin or viewer, or the business or person named does not exist. `details` says which. Nothing changed.',
   },
   INTERNAL_ERROR: {
     status: 500,

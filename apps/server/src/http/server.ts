@@ -167,7 +167,14 @@ export async function createHttpServer(deps: HttpServerDeps): Promise<FastifyIns
         version: deps.version,
       },
       components: {
-        securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'Device token' } },
+        securitySchemes: {
+          bearer: { type: 'http', scheme: 'bearer', description: 'Device token' },
+          operator: {
+            type: 'http',
+            scheme: 'bearer',
+            description: 'Operator token (`parley operator token`), for /api/v1/admin/…',
+          },
+        },
       },
     },
     transform: jsonSchemaTransform,
@@ -191,7 +198,7 @@ export async function createHttpServer(deps: HttpServerDeps): Promise<FastifyIns
 
   const authenticate = async (request: FastifyRequest): Promise<DeviceActor> =>
     deps.accounts.authenticate(bearerToken(request));
-  /** The admin API (`/v1/admin/…`) takes the operator token from the data folder's secrets. */
+  /** The admin API (`/api/v1/admin/…`) takes the operator token from the data folder's secrets. */
   const authenticateOperator = async (request: FastifyRequest): Promise<void> => {
     const given = Buffer.from(bearerToken(request) ?? '');
     const wanted = Buffer.from(deps.operatorToken ?? '');

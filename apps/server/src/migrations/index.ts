@@ -29,6 +29,8 @@ import * as m0024 from './0024_rate_cards.js';
 import * as m0025 from './0025_invoices.js';
 // billing: invoices
 import * as m0026 from './0026_subscriptions.js';
+// Partners (issue 6).
+import * as m0027 from './0027_partners.js';
 
 export const migrations: Record<string, MigrationModule> = {
   '0001_init': m0001,
@@ -59,4 +61,6 @@ export const migrations: Record<string, MigrationModule> = {
   // billing: invoices
   '0025_invoices': m0025,
   '0026_subscriptions': m0026,
+  // Partners (issue 6).
+  '0027_partners': m0027,
 };

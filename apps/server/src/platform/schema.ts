@@ -891,6 +891,44 @@ export interface BillingNoticesTable {
   read_at: Int64 | null;
 }
 
+/** Partners: business solution providers and their markups (migration 0027). */
+export interface PartnersTable {
+  id: string;
+  name: string;
+  markup_bps: number;
+  markup_micros: Int64;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface PartnerMarkupsTable {
+  partner_id: string;
+  category: string;
+  markup_bps: number;
+  markup_micros: Int64;
+  updated_at: number;
+}
+
+export interface PartnerClientsTable {
+  business_id: string;
+  partner_id: string;
+  since: number;
+}
+
+export type PartnerRole = 'admin' | 'viewer';
+
+export interface PartnerMembersTable {
+  partner_id: string;
+  account_id: string;
+  role: PartnerRole;
+  created_at: number;
+}
+
+export interface PartnerRevisionTable {
+  id: number;
+  revision: Int64;
+}
+
 export interface Database {
   accounts: AccountsTable;
   devices: DevicesTable;
@@ -922,6 +960,12 @@ export interface Database {
   business_outbox: BusinessOutboxTable;
   api_messages: ApiMessagesTable;
   message_events: MessageEventsTable;
+  // Partners (migration 0027).
+  partners: PartnersTable;
+  partner_markups: PartnerMarkupsTable;
+  partner_clients: PartnerClientsTable;
+  partner_members: PartnerMembersTable;
+  partner_revision: PartnerRevisionTable;
   // Subscriptions, consumer plan, receipts and notices (migration 0026).
   subscriptions: SubscriptionsTable;
   consumer_plans: ConsumerPlansTable;

@@ -11,7 +11,7 @@ const secretsSchema = z.object({
   /** Keys the HMAC that stores one-time codes, so a leaked database cannot reveal them. */
   otp_key: z.string().min(32),
   /**
-   * The operator's bearer token for the admin API (`/v1/admin/…`). Added to older files on
+   * The operator's bearer token for the admin API (`/api/v1/admin/…`). Added to older files on
    * first read; `parley operator token` prints it.
    */
   operator_token: z.string().min(32).optional(),

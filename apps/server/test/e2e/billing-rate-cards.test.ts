@@ -63,7 +63,7 @@ describe('rate cards over HTTP', () => {
   it('imports CSV, lists, exports CSV, refuses overlaps, and deletes a scheduled version', async () => {
     const anonymous = await app.inject({
       method: 'POST',
-      url: '/v1/admin/billing/rate-cards?currency=USD',
+      url: '/api/v1/admin/billing/rate-cards?currency=USD',
       headers: { 'content-type': 'text/csv' },
       payload: EXAMPLE,
     });
@@ -72,7 +72,7 @@ describe('rate cards over HTTP', () => {
 
     const created = await app.inject({
       method: 'POST',
-      url: '/v1/admin/billing/rate-cards?currency=USD&name=example',
+      url: '/api/v1/admin/billing/rate-cards?currency=USD&name=example',
       headers: { ...operator, 'content-type': 'text/csv' },
       payload: EXAMPLE,
     });
@@ -82,7 +82,7 @@ describe('rate cards over HTTP', () => {
 
     const csv = await app.inject({
       method: 'GET',
-      url: `/v1/admin/billing/rate-cards/${card.id}`,
+      url: `/api/v1/admin/billing/rate-cards/${card.id}`,
       headers: { ...operator, accept: 'text/csv' },
     });
     expect(csv.headers['content-type']).toContain('text/csv');
@@ -90,7 +90,7 @@ describe('rate cards over HTTP', () => {
 
     const overlap = await app.inject({
       method: 'POST',
-      url: '/v1/admin/billing/rate-cards',
+      url: '/api/v1/admin/billing/rate-cards',
       headers: operator,
       payload: {
         currency: 'USD',
@@ -106,7 +106,7 @@ describe('rate cards over HTTP', () => {
 
     const bad = await app.inject({
       method: 'POST',
-      url: '/v1/admin/billing/rate-cards',
+      url: '/api/v1/admin/billing/rate-cards',
       headers: operator,
       payload: { currency: 'USD', rows: [{ category: 'marketing', market: 'XX1', unit_price: '1.5e-3' }] },
     });
@@ -115,7 +115,7 @@ describe('rate cards over HTTP', () => {
 
     const next = await app.inject({
       method: 'POST',
-      url: '/v1/admin/billing/rate-cards',
+      url: '/api/v1/admin/billing/rate-cards',
       headers: operator,
       payload: {
         currency: 'USD',
@@ -127,7 +127,7 @@ describe('rate cards over HTTP', () => {
     expect(next.statusCode).toBe(201);
     const listed = await app.inject({
       method: 'GET',
-      url: '/v1/admin/billing/rate-cards?currency=USD',
+      url: '/api/v1/admin/billing/rate-cards?currency=USD',
       headers: operator,
     });
     expect(listed.json().rate_cards.map((v: { status: string }) => v.status)).toEqual([
@@ -137,13 +137,13 @@ describe('rate cards over HTTP', () => {
 
     const removed = await app.inject({
       method: 'DELETE',
-      url: `/v1/admin/billing/rate-cards/${next.json().id}`,
+      url: `/api/v1/admin/billing/rate-cards/${next.json().id}`,
       headers: operator,
     });
     expect(removed.statusCode).toBe(204);
     const inForce = await app.inject({
       method: 'DELETE',
-      url: `/v1/admin/billing/rate-cards/${card.id}`,
+      url: `/api/v1/admin/billing/rate-cards/${card.id}`,
       headers: operator,
     });
     expect(inForce.json().error.code).toBe('BILLING_RATE_CARD_IN_FORCE');
@@ -160,7 +160,7 @@ describe('rate cards over HTTP', () => {
     const ask = (token: string, query: string) =>
       app.inject({
         method: 'GET',
-        url: `/v1/businesses/${businessId}/billing/price-preview?${query}`,
+        url: `/api/v1/businesses/${businessId}/billing/price-preview?${query}`,
         headers: { authorization: `Bearer ${token}` },
       });
 
@@ -186,7 +186,7 @@ describe('rate cards over HTTP', () => {
     // From a switch to the 2026 model on, utility inside the window is charged.
     const switched = await app.inject({
       method: 'POST',
-      url: '/v1/admin/billing/pricing-models',
+      url: '/api/v1/admin/billing/pricing-models',
       headers: operator,
       payload: { model: 'PMP_2026' },
     });

@@ -8,6 +8,7 @@ import { AppError } from '../../errors.js';
 import type { Clock } from '../../platform/clock.js';
 import type { Db, Executor } from '../../platform/db.js';
 import type { Ids } from '../../platform/ids.js';
+import type { ChargeStream } from '../../platform/schema.js';
 import type { WebhookChange } from '../cloud-api/webhook-port.js';
 import type {
   LedgerOp,
@@ -88,12 +89,8 @@ export function createBillingAccounts(deps: BillingAccountsDeps) {
     const key = `${code}/${currency}`;
     const cached = systemAccounts.get(key);
     if (cached) return cached;
-    const account = await ledger.openAccount(tx, {
-      code,
-      currency,
-      kind,
-      overdraftLimit: kind === 'external' ? null : 0n,
-    });
+    // The operator's own accounts have no floor: refunds and credits may exceed what came in.
+    const account = await ledger.openAccount(tx, { code, currency, kind, overdraftLimit: null });
     systemAccounts.set(key, account.id);
     return account.id;
   }
@@ -460,6 +457,89 @@ export function createBillingAccounts(deps: BillingAccountsDeps) {
           ]);
         }
       }
+    },
+
+    /**
+     * A fee (a plan, the consumer plan) or, with a negative amount, a credit (the unused part
+     * of a plan), inside `tx`: one immutable charge row and its ledger transfer between the
+     * account and `revenue:<stream>`, both under `key`. A replayed key returns the first
+     * charge; an account that cannot pay gets the ledger's LEDGER_INSUFFICIENT_FUNDS and
+     * nothing is written.
+     */
+    async charge(
+      tx: Executor,
+      input: {
+        billingAccountId: string;
+        key: string;
+        stream: ChargeStream;
+        amountMinor: bigint;
+        description: string;
+        occurredAt: number;
+        businessId?: string | null | undefined;
+        personAccountId?: string | null | undefined;
+      },
+    ): Promise<{ chargeId: string; replayed: boolean }> {
+      const existing = await tx
+        .selectFrom('billing_charges')
+        .select('id')
+        .where('idempotency_key', '=', input.key)
+        .executeTakeFirst();
+      if (existing) return { chargeId: existing.id, replayed: true };
+      const account = await repo.byId(input.billingAccountId, tx);
+      if (!account)
+        throw new AppError('BILLING_ACCOUNT_NOT_FOUND', `No billing account ${input.billingAccountId}.`);
+      const revenue = await systemAccount(tx, `revenue:${input.stream}`, account.currency, 'revenue');
+      let transferId: string | null = null;
+      if (input.amountMinor !== 0n) {
+        const credit = input.amountMinor < 0n;
+        const [result] = await ledger.apply(tx, [
+          {
+            type: 'transfer',
+            key: `charge:${input.key}`,
+            debitAccountId: credit ? revenue : account.ledger_account_id,
+            creditAccountId: credit ? account.ledger_account_id : revenue,
+            amount: credit ? -input.amountMinor : input.amountMinor,
+            currency: account.currency,
+            kind: credit ? 'fee_credit' : 'fee',
+            ref: input.key,
+          },
+        ]);
+        if (!result) throw new AppError('INTERNAL_ERROR', 'The ledger returned no result.');
+        if (!result.ok) throw result.error;
+        transferId = result.transfer.id;
+      }
+      const micros = input.amountMinor * microsPerMinor(account.currency);
+      const id = ids.newId('chg');
+      await repo.insertCharges(tx, [
+        {
+          id,
+          idempotency_key: input.key,
+          billing_account_id: account.id,
+          business_id: input.businessId ?? (account.owner_type === 'business' ? account.owner_id : null),
+          person_account_id:
+            input.personAccountId ?? (account.owner_type === 'person' ? account.owner_id : null),
+          stream: input.stream,
+          category: null,
+          market: null,
+          pricing_model: null,
+          pricing_type: null,
+          billable: 1,
+          quantity: 1,
+          unit_price_micros: micros.toString(),
+          amount_micros: micros.toString(),
+          partner_id: null,
+          partner_markup_micros: '0',
+          currency: account.currency,
+          rate_card_version_id: null,
+          rounding: 'half_even',
+          period: new Date(input.occurredAt).toISOString().slice(0, 7),
+          occurred_at: input.occurredAt,
+          created_at: clock.now(),
+          description: input.description,
+          ledger_transfer_id: transferId,
+        },
+      ]);
+      return { chargeId: id, replayed: false };
     },
 
     /** A top-up or payment re-arms the low-balance alert. */

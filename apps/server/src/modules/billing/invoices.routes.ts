@@ -111,7 +111,7 @@ export async function invoicesRoutes(
 
   // Business-facing.
   r.get(
-    '/v1/businesses/:businessId/billing/invoices',
+    '/api/v1/businesses/:businessId/billing/invoices',
     {
       schema: {
         tags: ['billing'],
@@ -127,7 +127,7 @@ export async function invoicesRoutes(
     },
   );
   r.get(
-    '/v1/businesses/:businessId/billing/invoices/:invoiceId',
+    '/api/v1/businesses/:businessId/billing/invoices/:invoiceId',
     {
       schema: {
         tags: ['billing'],
@@ -143,7 +143,7 @@ export async function invoicesRoutes(
     },
   );
   r.get(
-    '/v1/businesses/:businessId/billing/invoices/:invoiceId/pdf',
+    '/api/v1/businesses/:businessId/billing/invoices/:invoiceId/pdf',
     {
       schema: {
         tags: ['billing'],
@@ -164,7 +164,7 @@ export async function invoicesRoutes(
 
   // Operator.
   r.get(
-    '/v1/admin/billing/invoices',
+    '/api/v1/admin/billing/invoices',
     {
       schema: {
         tags: ['admin'],
@@ -193,7 +193,7 @@ export async function invoicesRoutes(
     },
   );
   r.post(
-    '/v1/admin/billing/invoices/close',
+    '/api/v1/admin/billing/invoices/close',
     {
       schema: {
         tags: ['admin'],
@@ -212,7 +212,7 @@ export async function invoicesRoutes(
     },
   );
   r.get(
-    '/v1/admin/billing/invoices/:invoiceId',
+    '/api/v1/admin/billing/invoices/:invoiceId',
     {
       schema: {
         tags: ['admin'],
@@ -228,7 +228,7 @@ export async function invoicesRoutes(
     },
   );
   r.get(
-    '/v1/admin/billing/invoices/:invoiceId/pdf',
+    '/api/v1/admin/billing/invoices/:invoiceId/pdf',
     {
       schema: {
         tags: ['admin'],
@@ -244,7 +244,7 @@ export async function invoicesRoutes(
     },
   );
   r.post(
-    '/v1/admin/billing/invoices/:invoiceId/finalize',
+    '/api/v1/admin/billing/invoices/:invoiceId/finalize',
     {
       schema: {
         tags: ['admin'],
@@ -260,7 +260,7 @@ export async function invoicesRoutes(
     },
   );
   r.post(
-    '/v1/admin/billing/invoices/:invoiceId/pay',
+    '/api/v1/admin/billing/invoices/:invoiceId/pay',
     {
       schema: {
         tags: ['admin'],
@@ -282,7 +282,7 @@ export async function invoicesRoutes(
     },
   );
   r.post(
-    '/v1/admin/billing/invoices/:invoiceId/void',
+    '/api/v1/admin/billing/invoices/:invoiceId/void',
     {
       schema: {
         tags: ['admin'],
@@ -299,7 +299,7 @@ export async function invoicesRoutes(
     },
   );
   r.get(
-    '/v1/admin/billing/tax-rates',
+    '/api/v1/admin/billing/tax-rates',
     {
       schema: {
         tags: ['admin'],
@@ -314,7 +314,7 @@ export async function invoicesRoutes(
     },
   );
   r.put(
-    '/v1/admin/billing/tax-rates',
+    '/api/v1/admin/billing/tax-rates',
     {
       schema: {
         tags: ['admin'],
@@ -335,7 +335,7 @@ export async function invoicesRoutes(
     },
   );
   r.post(
-    '/v1/admin/billing/credit-notes',
+    '/api/v1/admin/billing/credit-notes',
     {
       schema: {
         tags: ['admin'],

@@ -1,7 +1,7 @@
 /**
  * REST edge of rate cards, pricing models and the price preview.
- * Operator: `/v1/admin/billing/rate-cards` (CSV or JSON rows in, JSON or CSV out) and
- * `/v1/admin/billing/pricing-models`. Businesses: `/v1/businesses/:businessId/billing/price-preview`.
+ * Operator: `/api/v1/admin/billing/rate-cards` (CSV or JSON rows in, JSON or CSV out) and
+ * `/api/v1/admin/billing/pricing-models`. Businesses: `/api/v1/businesses/:businessId/billing/price-preview`.
  */
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
@@ -86,12 +86,12 @@ export async function rateCardsRoutes(app: FastifyInstance, auth: RouteAuth, dep
       (_req, body, done) => done(null, body),
     );
     scope.addHook('onRequest', async (request) => {
-      if (request.url.startsWith('/v1/admin/')) await auth.authenticateOperator(request);
+      if (request.url.startsWith('/api/v1/admin/')) await auth.authenticateOperator(request);
     });
     const r = scope.withTypeProvider<ZodTypeProvider>();
 
     r.post(
-      '/v1/admin/billing/rate-cards',
+      '/api/v1/admin/billing/rate-cards',
       {
         schema: {
           tags: ['billing'],
@@ -141,7 +141,7 @@ export async function rateCardsRoutes(app: FastifyInstance, auth: RouteAuth, dep
     );
 
     r.get(
-      '/v1/admin/billing/rate-cards',
+      '/api/v1/admin/billing/rate-cards',
       {
         schema: {
           tags: ['billing'],
@@ -155,7 +155,7 @@ export async function rateCardsRoutes(app: FastifyInstance, auth: RouteAuth, dep
     );
 
     r.get(
-      '/v1/admin/billing/rate-cards/:id',
+      '/api/v1/admin/billing/rate-cards/:id',
       {
         schema: {
           tags: ['billing'],
@@ -175,7 +175,7 @@ export async function rateCardsRoutes(app: FastifyInstance, auth: RouteAuth, dep
     );
 
     r.delete(
-      '/v1/admin/billing/rate-cards/:id',
+      '/api/v1/admin/billing/rate-cards/:id',
       {
         schema: {
           tags: ['billing'],
@@ -192,7 +192,7 @@ export async function rateCardsRoutes(app: FastifyInstance, auth: RouteAuth, dep
     );
 
     r.get(
-      '/v1/admin/billing/pricing-models',
+      '/api/v1/admin/billing/pricing-models',
       {
         schema: {
           tags: ['billing'],
@@ -205,7 +205,7 @@ export async function rateCardsRoutes(app: FastifyInstance, auth: RouteAuth, dep
     );
 
     r.post(
-      '/v1/admin/billing/pricing-models',
+      '/api/v1/admin/billing/pricing-models',
       {
         schema: {
           tags: ['billing'],
@@ -221,7 +221,7 @@ export async function rateCardsRoutes(app: FastifyInstance, auth: RouteAuth, dep
     );
 
     r.get(
-      '/v1/businesses/:businessId/billing/price-preview',
+      '/api/v1/businesses/:businessId/billing/price-preview',
       {
         schema: {
           tags: ['billing'],
