@@ -13,17 +13,7 @@
  */
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import {
-  createBillingModule,
-  createIds,
-  createInvoicesRepo,
-  createInvoicesService,
-  createLedger,
-  createTaxRepo,
-  createTaxService,
-  migrateToLatest,
-  openDb,
-} from '@parley/server';
+import { createBillingModule, createIds, createLedger, migrateToLatest, openDb } from '@parley/server';
 import { runLedgerTransfers } from './ledger.js';
 
 export interface BillingBenchOptions {
@@ -112,22 +102,13 @@ export async function runBilling(options: BillingBenchOptions) {
     await migrateToLatest(db);
     const ids = createIds(clock);
     const ledger = createLedger({ db, clock, ids });
-    const tax = createTaxService({ db, repo: createTaxRepo(db.kysely), clock });
-    const invoices = createInvoicesService({
-      db,
-      repo: createInvoicesRepo(db.kysely),
-      tax,
-      ledger,
-      clock,
-      ids,
-      numberPrefix: 'BENCH',
-    });
     const billing = createBillingModule({
       db,
       ledger,
       clock,
       ids,
       defaults: { currency: 'USD', creditLimitMinor: 0n },
+      operatorName: 'Benchmark operator',
     });
 
     if (options.pricingModel) await billing.pricingModels.set(options.pricingModel, FROM);
@@ -235,7 +216,7 @@ export async function runBilling(options: BillingBenchOptions) {
     process.stderr.write(`metered ${charged} events in ${meterSeconds.toFixed(1)} s\n`);
 
     const invoiceStarted = performance.now();
-    const closed = await invoices.closePeriod(PERIOD);
+    const closed = await billing.invoices.closePeriod(PERIOD);
     const invoiceMs = Math.round(performance.now() - invoiceStarted);
     extra.invoices = closed.invoices;
 
