@@ -156,7 +156,8 @@ export async function runBilling(options: BillingBenchOptions) {
               window_open: windowOpen,
               entry_point: windowOpen === 1 && rnd() < 0.05 ? 'ctwa' : null,
               source: SOURCES[Math.floor(rnd() * SOURCES.length)] ?? 'api',
-              occurred_at: FROM + Math.floor(rnd() * (TO - FROM)),
+              // Message ids are time-sortable, as Parley's are: later ids are delivered later.
+              occurred_at: FROM + Math.floor(((n + rnd()) * (TO - FROM)) / events),
               recipient: `+1555${String(Math.floor(rnd() * 200)).padStart(4, '0')}${String(b).padStart(4, '0')}`,
             });
           }
