@@ -6,6 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { runBilling } from './billing.js';
 import { runBusinessInbox } from './business-inbox.js';
 import { runCloudApi } from './cloud-api.js';
 import { runDelivery } from './delivery.js';
@@ -26,6 +27,12 @@ const { positionals, values } = parseArgs({
     'group-size': { type: 'string', default: '1024' },
     people: { type: 'string', default: '1000' },
     rules: { type: 'string', default: '20' },
+    events: { type: 'string', default: '1000000' },
+    businesses: { type: 'string', default: '1000' },
+    'page-size': { type: 'string', default: '10000' },
+    transfers: { type: 'string', default: '200000' },
+    model: { type: 'string' },
+    'database-url': { type: 'string' },
     'no-record': { type: 'boolean', default: false },
   },
 });
@@ -90,9 +97,23 @@ async function run() {
         ...(await runIdle({ connections: Number(values.connections), dataDir, settleSeconds: 5 })),
         targets: '≤ 10 KB of server memory per idle connection at 19,000 connections',
       };
+    case 'billing':
+      return {
+        ...(await runBilling({
+          events: Number(values.events),
+          businesses: Number(values.businesses),
+          pageSize: Number(values['page-size']),
+          transfers: Number(values.transfers),
+          pricingModel: values.model as 'PMP' | 'CBP' | 'PMP_2026' | undefined,
+          databaseUrl: values['database-url'],
+          dataDir,
+        })),
+        targets:
+          '≥ 50,000 events/s metered; a month of invoices for 1,000 businesses ≤ 5 s; ≥ 20,000 ledger transfers/s; 0 differences',
+      };
     default:
       process.stderr.write(
-        'usage: npm run bench -- delivery|idle|groups|business-inbox|cloud-api [--devices N --messages N | --connections N | --group-size N]\n',
+        'usage: npm run bench -- delivery|idle|groups|business-inbox|cloud-api|billing [--devices N --messages N | --connections N | --group-size N | --events N --businesses N --page-size N --transfers N]\n',
       );
       process.exit(2);
   }

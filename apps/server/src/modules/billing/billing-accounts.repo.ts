@@ -1,5 +1,5 @@
 /** SQL of billing accounts, charges, usage counters and conversation windows. */
-import { type Insertable, type Selectable, sql } from 'kysely';
+import { CompiledQuery, type Insertable, type Selectable, sql } from 'kysely';
 import type { DbCaps, Executor } from '../../platform/db.js';
 import type { BillingAccountsTable, BillingChargesTable, MessageEventsTable } from '../../platform/schema.js';
 
@@ -10,8 +10,57 @@ export type MessageEvent = Selectable<MessageEventsTable>;
 
 // SQLite binds at most 32,766 variables per statement; a charge has 24 columns.
 const CHUNK = 500;
+const CHARGE_CHUNK = 1000;
 
-export function createBillingAccountsRepo(db: Executor, caps: Pick<DbCaps, 'rowLocks'>) {
+const CHARGE_COLUMNS = [
+  'id',
+  'idempotency_key',
+  'billing_account_id',
+  'business_id',
+  'person_account_id',
+  'stream',
+  'category',
+  'market',
+  'pricing_model',
+  'pricing_type',
+  'billable',
+  'quantity',
+  'unit_price_micros',
+  'amount_micros',
+  'partner_id',
+  'partner_markup_micros',
+  'currency',
+  'rate_card_version_id',
+  'rounding',
+  'period',
+  'occurred_at',
+  'created_at',
+  'description',
+  'ledger_transfer_id',
+] as const satisfies readonly (keyof BillingChargesTable)[];
+
+/**
+ * `insert into billing_charges … values (…), (…)` for `rows` rows, written once per size and
+ * dialect: metering inserts thousands of charges a second, and building the statement through
+ * the query builder cost more than SQLite's work on it.
+ */
+const chargeInserts = new Map<string, string>();
+function chargeInsertSql(rows: number, dialect: DbCaps['dialect']): string {
+  const key = `${dialect}:${rows}`;
+  let text = chargeInserts.get(key);
+  if (text) return text;
+  let n = 0;
+  const tuple = () => `(${CHARGE_COLUMNS.map(() => (dialect === 'postgres' ? `$${++n}` : '?')).join(', ')})`;
+  text = `insert into "billing_charges" (${CHARGE_COLUMNS.map((c) => `"${c}"`).join(', ')}) values ${Array.from(
+    { length: rows },
+    tuple,
+  ).join(', ')}`;
+  if (chargeInserts.size > 64) chargeInserts.clear();
+  chargeInserts.set(key, text);
+  return text;
+}
+
+export function createBillingAccountsRepo(db: Executor, caps: Pick<DbCaps, 'rowLocks' | 'dialect'>) {
   return {
     async find(
       ownerType: 'business' | 'person',
@@ -66,9 +115,16 @@ export function createBillingAccountsRepo(db: Executor, caps: Pick<DbCaps, 'rowL
       await tx.updateTable('billing_accounts').set(patch).where('id', '=', id).execute();
     },
 
+    /** Sets the carry of many accounts, a few hundred per statement. */
     async setCarry(tx: Executor, carries: Map<string, bigint>): Promise<void> {
-      for (const [id, carry] of carries) {
-        await tx.updateTable('billing_accounts').set({ carry_micros: carry }).where('id', '=', id).execute();
+      const entries = [...carries];
+      for (let i = 0; i < entries.length; i += CHUNK) {
+        const values = sql.join(
+          entries.slice(i, i + CHUNK).map(([id, carry]) => sql`(${id}, cast(${carry.toString()} as bigint))`),
+        );
+        await sql`with carries(id, carry) as (values ${values})
+          update billing_accounts set carry_micros = carries.carry
+          from carries where billing_accounts.id = carries.id`.execute(tx);
       }
     },
 
@@ -87,11 +143,11 @@ export function createBillingAccountsRepo(db: Executor, caps: Pick<DbCaps, 'rowL
     },
 
     async insertCharges(tx: Executor, rows: NewCharge[]): Promise<void> {
-      for (let i = 0; i < rows.length; i += CHUNK) {
-        await tx
-          .insertInto('billing_charges')
-          .values(rows.slice(i, i + CHUNK))
-          .execute();
+      for (let i = 0; i < rows.length; i += CHARGE_CHUNK) {
+        const part = rows.slice(i, i + CHARGE_CHUNK);
+        const parameters: unknown[] = [];
+        for (const row of part) for (const c of CHARGE_COLUMNS) parameters.push(row[c] ?? null);
+        await tx.executeQuery(CompiledQuery.raw(chargeInsertSql(part.length, caps.dialect), parameters));
       }
     },
 
@@ -184,12 +240,15 @@ export function createBillingAccountsRepo(db: Executor, caps: Pick<DbCaps, 'rowL
         .where('occurred_at', '>=', from)
         .where('occurred_at', '<', to);
       if (afterKey) {
-        q = q.where((eb) =>
-          eb.or([
-            eb('occurred_at', '>', afterKey.at),
-            eb.and([eb('occurred_at', '=', afterKey.at), eb('event_key', '>', afterKey.key)]),
-          ]),
-        );
+        // The bound on occurred_at alone lets the index start at the cursor, not the month.
+        q = q
+          .where('occurred_at', '>=', afterKey.at)
+          .where((eb) =>
+            eb.or([
+              eb('occurred_at', '>', afterKey.at),
+              eb.and([eb('occurred_at', '=', afterKey.at), eb('event_key', '>', afterKey.key)]),
+            ]),
+          );
       }
       return q.orderBy('occurred_at').orderBy('event_key').limit(limit).execute();
     },

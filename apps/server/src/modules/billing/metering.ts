@@ -25,12 +25,8 @@ import type {
   PricingModelsPort,
   RateCardsPort,
 } from './billing.ports.js';
-import type {
-  BillingAccountRow,
-  BillingAccountsRepo,
-  MessageEvent,
-  NewCharge,
-} from './billing-accounts.repo.js';
+import type { BillingAccountRow, BillingAccountsRepo, NewCharge } from './billing-accounts.repo.js';
+import { PRICING_MODELS, rateCategory } from './pricing-models.js';
 import { type Decision, decide, type PricingEvent, type PricingState, periodOf } from './pricing-rules.js';
 import { microsPerMinor, splitLargestRemainder } from './units.js';
 
@@ -56,6 +52,29 @@ export interface MeteringDeps {
 export const chargeKey = (eventKey: string) => `msg:${eventKey}`;
 export const holdKey = (messageId: string) => `hold:${messageId}`;
 
+/** `periodOf`, remembering the last month seen (events of a batch share one or two). */
+function periodCache(): (at: number) => string {
+  let from = 0;
+  let to = -1;
+  let period = '';
+  return (at) => {
+    if (at >= from && at < to) return period;
+    period = periodOf(at);
+    const d = new Date(at);
+    from = Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 1);
+    to = Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 1);
+    return period;
+  };
+}
+
+/** The rate-card categories whose volume counter an event of this category may bump. */
+const volumeCategories = new Map(
+  (['marketing', 'utility', 'authentication', 'service'] as const).map((c) => [
+    c,
+    [...new Set(PRICING_MODELS.map((m) => rateCategory(m, c)))],
+  ]),
+);
+
 const byMeteringOrder = (a: PricingEvent, b: PricingEvent) =>
   a.occurred_at - b.occurred_at || (a.event_key < b.event_key ? -1 : a.event_key > b.event_key ? 1 : 0);
 
@@ -72,6 +91,7 @@ export async function priceEvents(
   now: number,
 ): Promise<NewCharge[]> {
   const out: NewCharge[] = [];
+  const periodOfEvent = periodCache();
   for (const e of [...events].sort(byMeteringOrder)) {
     const account = accounts.get(e.business_id);
     if (!account) continue;
@@ -114,7 +134,7 @@ export async function priceEvents(
       currency: account.currency,
       rate_card_version_id: versionId,
       rounding: ROUNDING,
-      period: periodOf(e.occurred_at),
+      period: periodOfEvent(e.occurred_at),
       occurred_at: e.occurred_at,
       created_at: now,
       description: null,
@@ -150,19 +170,24 @@ async function priceOf(
 /** Live state: counters and conversations loaded for the batch, written back after. */
 async function loadState(
   repo: BillingAccountsRepo,
+  pricingModels: PricingModelsPort,
   tx: Executor,
   events: PricingEvent[],
   accounts: Map<string, BillingAccountRow>,
 ) {
   const counterKeys = new Set<string>();
   const conversationKeys = new Set<string>();
+  const periodOfEvent = periodCache();
   for (const e of events) {
-    const period = periodOf(e.occurred_at);
+    const period = periodOfEvent(e.occurred_at);
     const account = accounts.get(e.business_id);
     counterKeys.add(`${e.phone_number_id}:${period}:service`);
-    for (const c of ['marketing', 'utility', 'authentication', 'authentication_international'])
+    // Only the counters `decide` may read for this event (its volume key's category).
+    for (const c of volumeCategories.get(e.category) ?? [])
       if (account) counterKeys.add(`${account.id}:${period}:${c}:${e.market}`);
-    conversationKeys.add(`${e.phone_number_id}:${e.recipient ?? e.event_key}:${e.category}`);
+    // Conversations matter only to events priced by conversation.
+    if ((await pricingModels.modelAt(tx, e.occurred_at)) === 'CBP')
+      conversationKeys.add(`${e.phone_number_id}:${e.recipient ?? e.event_key}:${e.category}`);
   }
   const counters = await repo.counters(tx, [...counterKeys]);
   const conversations = await repo.conversations(tx, [...conversationKeys]);
@@ -207,7 +232,7 @@ export function createMetering(deps: MeteringDeps) {
       if (events.length === 0) return 0;
 
       const accounts = await deps.ensureAccounts(tx, [...new Set(events.map((e) => e.business_id))]);
-      const { state, save } = await loadState(repo, tx, events, accounts);
+      const { state, save } = await loadState(repo, deps.pricingModels, tx, events, accounts);
       const charges = await priceEvents(deps, tx, events, accounts, state, clock.now());
       await repo.insertCharges(tx, charges);
       await save();
