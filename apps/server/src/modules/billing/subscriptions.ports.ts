@@ -8,53 +8,15 @@ import type { AppError } from '../../errors.js';
 import type { Executor } from '../../platform/db.js';
 import type { BillingAccountsTable, ChargeStream } from '../../platform/schema.js';
 
-export type LedgerAccountKind = 'business' | 'person' | 'revenue' | 'tax' | 'partner' | 'external';
+import type {
+  LedgerAccount,
+  LedgerAccountKind,
+  LedgerOp,
+  LedgerResult,
+  LedgerTransfer,
+} from '../ledger/index.js';
 
-export interface LedgerAccount {
-  id: string;
-  code: string;
-  currency: string;
-  kind: LedgerAccountKind;
-  overdraftLimit: bigint | null;
-  debitsPosted: bigint;
-  creditsPosted: bigint;
-  debitsPending: bigint;
-  creditsPending: bigint;
-}
-
-export interface LedgerTransfer {
-  id: string;
-  key: string;
-  debitAccountId: string;
-  creditAccountId: string;
-  amount: bigint;
-  currency: string;
-  kind: string;
-  ref: string | null;
-  flag: 'single' | 'pending' | 'post' | 'void';
-  pendingId: string | null;
-  expiresAt: number | null;
-  createdAt: number;
-}
-
-export type LedgerOp =
-  | {
-      type: 'transfer';
-      key: string;
-      debitAccountId: string;
-      creditAccountId: string;
-      amount: bigint;
-      currency: string;
-      kind: string;
-      ref?: string | null;
-      pending?: { expiresAt: number };
-    }
-  | { type: 'post'; key: string; pendingId: string; amount?: bigint }
-  | { type: 'void'; key: string; pendingId: string };
-
-export type LedgerResult =
-  | { ok: true; transfer: LedgerTransfer; replayed: boolean }
-  | { ok: false; error: AppError };
+export type { LedgerAccount, LedgerAccountKind, LedgerOp, LedgerResult, LedgerTransfer };
 
 export interface LedgerPort {
   apply(tx: Executor, ops: LedgerOp[]): Promise<LedgerResult[]>;
