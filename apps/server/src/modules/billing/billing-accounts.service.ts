@@ -21,6 +21,7 @@ import type {
 import type { BillingAccountRow, BillingAccountsRepo } from './billing-accounts.repo.js';
 import { holdKey } from './metering.js';
 import { assertCurrency, currencyExponent, formatMoney as formatMinor } from './money.js';
+import { markupPerUnitMicros } from './partners.markup.js';
 import { decide, type PricingEvent, periodOf } from './pricing-rules.js';
 import { microsPerMinor } from './units.js';
 
@@ -231,7 +232,7 @@ export function createBillingAccounts(deps: BillingAccountsDeps) {
     });
     let micros = price?.unitPriceMicros ?? 0n;
     const m = await deps.partners?.markupFor(tx, send.businessId, decision.priceCategory);
-    if (m) micros += (micros * BigInt(m.markupBps)) / 10_000n + m.markupMicros;
+    if (m) micros += markupPerUnitMicros(micros, m);
     if (micros <= 0n) return 0n;
     const unit = microsPerMinor(account.currency);
     return (micros + unit - 1n) / unit;

@@ -1,7 +1,7 @@
 /** Invoices and credit notes on the wire: amounts as strings of minor units plus formatted text. */
 
-import { formatMicros, formatMoney } from './invoices.money.js';
 import type { CreditNoteRow, InvoiceLineRow, InvoiceRow } from './invoices.repo.js';
+import { formatMicros, formatMoney } from './money.js';
 
 const iso = (ms: number | null): string | null => (ms === null ? null : new Date(Number(ms)).toISOString());
 

@@ -29,7 +29,6 @@ import type { Clock } from '../../platform/clock.js';
 import type { Db, Executor } from '../../platform/db.js';
 import type { Ids } from '../../platform/ids.js';
 import type { InvoiceLineKind, InvoiceLinesTable, InvoicesTable } from '../../platform/schema.js';
-import { currencyExponent, DEFAULT_ROUNDING, isRoundingMode, microsToMinor } from './invoices.money.js';
 import type { LedgerOp, LedgerPort } from './invoices.ports.js';
 import {
   type CreditNoteView,
@@ -46,6 +45,7 @@ import type {
   InvoiceRow,
   InvoicesRepo,
 } from './invoices.repo.js';
+import { currencyExponent, DEFAULT_ROUNDING, isRoundingMode, microsToMinor } from './money.js';
 import { type TaxService, taxOf } from './tax.service.js';
 
 export interface InvoicesServiceDeps {

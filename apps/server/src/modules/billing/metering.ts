@@ -26,6 +26,7 @@ import type {
   RateCardsPort,
 } from './billing.ports.js';
 import type { BillingAccountRow, BillingAccountsRepo, NewCharge } from './billing-accounts.repo.js';
+import { markupPerUnitMicros } from './partners.markup.js';
 import { PRICING_MODELS, rateCategory } from './pricing-models.js';
 import { type Decision, decide, type PricingEvent, type PricingState, periodOf } from './pricing-rules.js';
 import { microsPerMinor, splitLargestRemainder } from './units.js';
@@ -111,7 +112,7 @@ export async function priceEvents(
       const m = await deps.partners?.markupFor(tx, e.business_id, decision.priceCategory);
       if (m) {
         partnerId = m.partnerId;
-        markup = (unit * BigInt(m.markupBps)) / 10_000n + m.markupMicros;
+        markup = markupPerUnitMicros(unit, m);
       }
     }
     out.push({

@@ -10,6 +10,10 @@ export type RoundingMode = 'half_even' | 'half_up' | 'down' | 'up';
 export const DEFAULT_ROUNDING: RoundingMode = 'half_even';
 export const ROUNDING_MODES: readonly RoundingMode[] = ['half_even', 'half_up', 'down', 'up'];
 
+export function isRoundingMode(value: string): value is RoundingMode {
+  return (ROUNDING_MODES as readonly string[]).includes(value);
+}
+
 /** Micros per major unit. */
 export const MICROS_PER_UNIT = 1_000_000n;
 const MICROS_DIGITS = 6;

@@ -18,6 +18,7 @@ import type { Ids } from '../../platform/ids.js';
 import type { PartnerRole } from '../../platform/schema.js';
 import type { DeviceActor } from '../accounts/index.js';
 import { normalizePhone } from '../accounts/index.js';
+import { microsToMinor } from './money.js';
 import {
   BILLING_CATEGORIES,
   type BillingCategory,
@@ -26,7 +27,6 @@ import {
   type Markup,
 } from './partners.markup.js';
 import type { PartnerRow, PartnersRepo } from './partners.repo.js';
-import { microsToMinorHalfEven } from './revenue.money.js';
 
 export interface PartnersServiceDeps {
   db: Pick<Db, 'kysely'>;
@@ -432,8 +432,8 @@ export function createPartnersService(deps: PartnersServiceDeps) {
           currency: r.currency,
           count,
           billable,
-          operator_minor: microsToMinorHalfEven(operator, r.currency).toString(),
-          partner_minor: microsToMinorHalfEven(partner, r.currency).toString(),
+          operator_minor: microsToMinor(operator, r.currency, 'half_even').toString(),
+          partner_minor: microsToMinor(partner, r.currency, 'half_even').toString(),
           operator_micros: operator.toString(),
           partner_micros: partner.toString(),
         };
@@ -446,8 +446,8 @@ export function createPartnersService(deps: PartnersServiceDeps) {
           currency,
           count: t.count,
           billable: t.billable,
-          operator_minor: microsToMinorHalfEven(t.operator, currency).toString(),
-          partner_minor: microsToMinorHalfEven(t.partner, currency).toString(),
+          operator_minor: microsToMinor(t.operator, currency, 'half_even').toString(),
+          partner_minor: microsToMinor(t.partner, currency, 'half_even').toString(),
           operator_micros: t.operator.toString(),
           partner_micros: t.partner.toString(),
         })),

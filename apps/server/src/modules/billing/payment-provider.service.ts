@@ -14,8 +14,8 @@ import { AppError } from '../../errors.js';
 import type { Clock } from '../../platform/clock.js';
 import type { Db, Executor } from '../../platform/db.js';
 import type { Ids } from '../../platform/ids.js';
+import { parsePositiveAmount } from './money.js';
 import type { PaymentProviders } from './payment-provider.js';
-import { parsePositiveMinor } from './payment-provider.js';
 import type { ReceiptRow, ReceiptsRepo } from './payment-provider.repo.js';
 import type { BillingAccountsPort, LedgerPort } from './subscriptions.ports.js';
 
@@ -74,7 +74,7 @@ export function createPayments(deps: PaymentsDeps) {
     tx: Executor,
     input: TopUpInput,
   ): Promise<{ receipt: ReceiptView; replayed: boolean }> {
-    const amount = parsePositiveMinor(input.amountMinor);
+    const amount = parsePositiveAmount(input.amountMinor);
     providers.get(input.provider);
     const existing = await repo.byKey(input.key, tx);
     if (existing) {

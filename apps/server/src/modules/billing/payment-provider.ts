@@ -87,21 +87,3 @@ export function createPaymentProviders(providers: PaymentProvider[]) {
 }
 
 export type PaymentProviders = ReturnType<typeof createPaymentProviders>;
-
-/**
- * An amount of minor units from input (JSON string or safe integer): the semantics of
- * money.ts `parseAmountMinor`/`parsePositiveAmount`, kept here until both land together.
- */
-export function parsePositiveMinor(value: unknown): bigint {
-  let n: bigint | undefined;
-  if (typeof value === 'string' && /^[0-9]{1,30}$/.test(value)) n = BigInt(value);
-  else if (typeof value === 'number' && Number.isSafeInteger(value)) n = BigInt(value);
-  else if (typeof value === 'bigint') n = value;
-  if (n === undefined || n <= 0n) {
-    throw new AppError(
-      'BILLING_INVALID_AMOUNT',
-      `An amount is a whole number of minor units greater than zero, not ${JSON.stringify(String(value))}.`,
-    );
-  }
-  return n;
-}

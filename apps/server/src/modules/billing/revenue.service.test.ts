@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { afterEach, expect, it } from 'vitest';
 import { type ChargeSpec, insertCharges } from '../../../test/harness/partner-charges.js';
 import { describeStorage, type StorageContext } from '../../../test/harness/storage.js';
-import { microsToMinorHalfEven } from './revenue.money.js';
+import { microsToMinor } from './money.js';
 import { createRevenueRepo } from './revenue.repo.js';
 import { createRevenueService } from './revenue.service.js';
 
@@ -116,10 +116,10 @@ describeStorage('revenue reporting', (storage: () => StorageContext) => {
             got.set(key, g);
             // Each row is rounded once from its own micros.
             expect(r.operator_minor).toBe(
-              microsToMinorHalfEven(BigInt(r.operator_micros), r.currency).toString(),
+              microsToMinor(BigInt(r.operator_micros), r.currency, 'half_even').toString(),
             );
             expect(r.partner_minor).toBe(
-              microsToMinorHalfEven(BigInt(r.partner_micros), r.currency).toString(),
+              microsToMinor(BigInt(r.partner_micros), r.currency, 'half_even').toString(),
             );
             expect(BigInt(r.total_minor)).toBe(BigInt(r.operator_minor) + BigInt(r.partner_minor));
           }

@@ -9,7 +9,7 @@
  * zero when nothing was charged (payment commissions until payments exist).
  */
 import { AppError } from '../../errors.js';
-import { microsToMinorHalfEven } from './revenue.money.js';
+import { microsToMinor } from './money.js';
 import type { RevenueRepo, RevenueRow } from './revenue.repo.js';
 
 export const REVENUE_STREAMS = [
@@ -71,7 +71,7 @@ export interface RevenueView {
 }
 
 function amounts(count: number, operator: bigint, partner: bigint, currency: string | null): Amounts {
-  const round = (m: bigint) => (currency === null ? m : microsToMinorHalfEven(m, currency));
+  const round = (m: bigint) => (currency === null ? m : microsToMinor(m, currency, 'half_even'));
   const op = round(operator);
   const pt = round(partner);
   return {

@@ -26,25 +26,9 @@ export function periodAt(at: number): Period {
   };
 }
 
-/**
- * Shares of `total` proportional to `weights` (≥ 0, not all 0), summing to `total`: each gets
- * the floor of its exact share, and the units left over go to the largest remainders (ties to
- * the earlier weight). Same semantics as money.ts `splitLargestRemainder`.
- */
-export function splitLargestRemainder(total: bigint, weights: bigint[]): bigint[] {
-  const sum = weights.reduce((a, b) => a + b, 0n);
-  if (sum <= 0n) throw new RangeError('weights must have a positive sum');
-  const shares = weights.map((w) => (total * w) / sum);
-  const remainders = weights.map((w, i) => ({ i, r: (total * w) % sum }));
-  let left = total - shares.reduce((a, b) => a + b, 0n);
-  remainders.sort((a, b) => (a.r === b.r ? a.i - b.i : a.r > b.r ? -1 : 1));
-  for (const { i } of remainders) {
-    if (left <= 0n) break;
-    shares[i] = (shares[i] ?? 0n) + 1n;
-    left -= 1n;
-  }
-  return shares;
-}
+import { splitLargestRemainder } from './money.js';
+
+export { splitLargestRemainder };
 
 /** The price of a period split at `at`: what [start, at) costs and what [at, end) costs. */
 export function prorate(

@@ -7,7 +7,7 @@
 import { AppError } from '../../errors.js';
 import type { Clock } from '../../platform/clock.js';
 import type { Db, Executor } from '../../platform/db.js';
-import { divRound } from './invoices.money.js';
+import { divideRounded } from './money.js';
 import type { TaxRateRow, TaxRepo } from './tax.repo.js';
 
 export interface TaxRateView {
@@ -41,7 +41,7 @@ export function presentTaxRate(row: TaxRateRow): TaxRateView {
 }
 
 export function taxOf(subtotalMinor: bigint, rateBps: number): bigint {
-  return divRound(subtotalMinor * BigInt(rateBps), 10_000n, 'half_even');
+  return divideRounded(subtotalMinor * BigInt(rateBps), 10_000n, 'half_even');
 }
 
 export interface TaxServiceDeps {
