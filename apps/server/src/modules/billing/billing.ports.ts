@@ -61,8 +61,12 @@ export interface LedgerPort {
   apply(tx: Executor, ops: LedgerOp[]): Promise<LedgerResult[]>;
   execute(op: LedgerOp): Promise<{ transfer: LedgerTransferRef; replayed: boolean }>;
   balance(accountId: string, at?: number, tx?: Executor): Promise<LedgerBalance>;
-  /** The sum of an account's posted debits of these kinds. */
-  debitedByKinds(tx: Executor, accountId: string, kinds: readonly string[]): Promise<bigint>;
+  /** Per account, the sum of its posted debits of these kinds (accounts with none are absent). */
+  debitedByKinds(
+    tx: Executor,
+    accountIds: readonly string[],
+    kinds: readonly string[],
+  ): Promise<Map<string, bigint>>;
   /** Transfers by idempotency key (holds are found by their key `hold:<message id>`). */
   byKeys(tx: Executor, keys: readonly string[]): Promise<Map<string, LedgerTransferRef>>;
 }

@@ -336,4 +336,42 @@ describeStorage('metering', (storage) => {
     expect(report.missing_charges).toBe(1);
     expect(report.details.join('\n')).toContain(victim.idempotency_key);
   });
+
+  it('finds a charge without its delivery, a changed amount and usage the ledger never saw', async () => {
+    const charges = await t.chargesOf('biz_sub');
+    const [orphan, changed] = charges as [ChargeRow, ChargeRow];
+    // The test before left a deleted charge behind: count from there.
+    const before = await t.billing.reconciler.reconcile('2026-11');
+    expect(before.extra_charges).toBe(0);
+    // The delivery behind one charge disappears: an extra charge, and its line no longer matches.
+    await t.db.kysely
+      .deleteFrom('message_events')
+      .where('event_key', '=', orphan.idempotency_key.slice('msg:'.length))
+      .execute();
+    let report = await t.billing.reconciler.reconcile('2026-11');
+    expect(report.extra_charges).toBe(1);
+    expect(report.ledger_differences).toBe(before.ledger_differences);
+    expect(report.details.join('\n')).toContain(`charge ${orphan.idempotency_key} has no delivery event`);
+
+    // A charge's amount edited in place: its line and its account's money both disagree.
+    await t.db.kysely
+      .updateTable('billing_charges')
+      .set({ amount_micros: 5_400 })
+      .where('id', '=', changed.id)
+      .execute();
+    report = await t.billing.reconciler.reconcile('2026-11');
+    expect(report.ledger_differences).toBe(before.ledger_differences + 1);
+    expect(report.line_differences).toBeGreaterThan(before.line_differences);
+    const sub = await t.account('biz_sub');
+    expect(report.details.join('\n')).toContain(
+      `account ${sub.id}: ledger usage 1 minor + carry 3200 micros ≠ charges 14200 micros`,
+    );
+    expect(report.differences).toBe(
+      report.missing_charges +
+        report.extra_charges +
+        report.line_differences +
+        report.ledger_differences +
+        report.invoice_differences,
+    );
+  });
 });

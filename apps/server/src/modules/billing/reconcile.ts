@@ -15,13 +15,18 @@
  *   invoices module is wired).
  * Partner markups are compared as recorded: they are the partner's current terms, not
  * versioned data.
+ *
+ * Only the events are walked in JavaScript (pricing needs the rules); the stored side is
+ * grouped lines and anti-joins run by the database (reconcile.repo.ts), so a month of millions
+ * of charges is never held in memory.
  */
 import { AppError } from '../../errors.js';
 import type { Executor } from '../../platform/db.js';
 import type { LedgerPort, PricingModelsPort, RateCardsPort } from './billing.ports.js';
 import type { BillingAccountRow, BillingAccountsRepo, NewCharge } from './billing-accounts.repo.js';
-import { chargeKey, priceEvents } from './metering.js';
+import { priceEvents } from './metering.js';
 import { decide, memoryState, type PricingEvent } from './pricing-rules.js';
+import { createReconcileRepo } from './reconcile.repo.js';
 import { microsPerMinor } from './units.js';
 
 export interface ReconcileReport {
@@ -67,14 +72,8 @@ type LineKey = string;
 const lineOf = (
   c: Pick<
     NewCharge,
-    | 'billing_account_id'
-    | 'category'
-    | 'market'
-    | 'pricing_type'
-    | 'rate_card_version_id'
-    | 'unit_price_micros'
-    | 'billable'
-  >,
+    'billing_account_id' | 'category' | 'market' | 'pricing_type' | 'rate_card_version_id' | 'billable'
+  > & { unit_price_micros: unknown },
 ): LineKey =>
   [
     c.billing_account_id,
@@ -86,16 +85,21 @@ const lineOf = (
     c.billable,
   ].join('|');
 
-function addLine(lines: Map<LineKey, { count: number; micros: bigint }>, c: NewCharge) {
-  const key = lineOf(c);
+function addLine(
+  lines: Map<LineKey, { count: number; micros: bigint }>,
+  key: LineKey,
+  count: number,
+  micros: bigint,
+) {
   const l = lines.get(key) ?? { count: 0, micros: 0n };
-  l.count += 1;
-  l.micros += BigInt(c.amount_micros);
+  l.count += count;
+  l.micros += micros;
   lines.set(key, l);
 }
 
 export function createReconciler(deps: ReconcileDeps) {
   const { repo } = deps;
+  const stored = createReconcileRepo();
   let n = 0;
   const ids = { newId: () => `rec_${++n}` };
 
@@ -131,8 +135,8 @@ export function createReconciler(deps: ReconcileDeps) {
       }
       state.counters.clear();
 
+      // The events side: every delivery of the month priced again, summed per line.
       const expected = new Map<LineKey, { count: number; micros: bigint }>();
-      const eventKeys = new Set<string>();
       let events = 0;
       cursor = undefined;
       for (;;) {
@@ -140,38 +144,28 @@ export function createReconciler(deps: ReconcileDeps) {
         if (page.length === 0) break;
         events += page.length;
         await accountsOf(page);
-        for (const e of page) {
-          eventKeys.add(chargeKey(e.event_key));
+        for (const e of page)
           if (!accounts.has(e.business_id))
             note(`event ${e.event_key}: its business ${e.business_id} has no billing account`);
-        }
         const priced = await priceEvents({ ...deps, ids, partners: undefined }, tx, page, accounts, state, 0);
-        for (const c of priced) addLine(expected, c);
+        for (const c of priced) addLine(expected, lineOf(c), 1, BigInt(c.amount_micros));
         const last = page[page.length - 1] as PricingEvent;
         cursor = { at: last.occurred_at, key: last.event_key };
       }
 
+      // The stored side, grouped and anti-joined by the database.
       const actual = new Map<LineKey, { count: number; micros: bigint }>();
-      const stored = await repo.charges(tx, { period, stream: 'api_messages' });
-      const storedKeys = new Set<string>();
-      for (const c of stored) {
-        storedKeys.add(c.idempotency_key);
-        addLine(actual, c);
+      const touched = new Set<string>();
+      let charges = 0;
+      for (const l of await stored.chargeLines(tx, period)) {
+        addLine(actual, lineOf(l), l.count, l.micros);
+        touched.add(l.billing_account_id);
+        charges += l.count;
       }
-      let missing = 0;
-      for (const k of eventKeys) {
-        if (!storedKeys.has(k)) {
-          missing += 1;
-          note(`no charge for ${k}`);
-        }
-      }
-      let extra = 0;
-      for (const k of storedKeys) {
-        if (!eventKeys.has(k)) {
-          extra += 1;
-          note(`charge ${k} has no delivery event in ${period}`);
-        }
-      }
+      const missingKeys = await stored.eventsWithoutCharge(tx, from, to);
+      for (const k of missingKeys) note(`no charge for ${k}`);
+      const extraKeys = await stored.chargesWithoutEvent(tx, period, from, to);
+      for (const k of extraKeys) note(`charge ${k} has no delivery event in ${period}`);
       let lineDiffs = 0;
       for (const key of new Set([...expected.keys(), ...actual.keys()])) {
         const e = expected.get(key);
@@ -185,30 +179,18 @@ export function createReconciler(deps: ReconcileDeps) {
 
       // Money: every account's usage on the ledger plus its carry is all its billable micros.
       let ledgerDiffs = 0;
-      const touched = new Set(stored.map((c) => c.billing_account_id));
-      for (const account of accounts.values()) {
-        if (!touched.has(account.id)) continue;
-        const all = await tx
-          .selectFrom('billing_charges')
-          .select((eb) => [
-            eb.fn.sum<string | number>('amount_micros').as('amount'),
-            eb.fn.sum<string | number>('partner_markup_micros').as('markup'),
-          ])
-          .where('billing_account_id', '=', account.id)
-          .where('stream', '=', 'api_messages')
-          .where('billable', '=', 1)
-          .executeTakeFirst();
-        const micros = BigInt(all?.amount ?? 0) + BigInt(all?.markup ?? 0);
-        const posted = await deps.ledger.debitedByKinds(tx, account.ledger_account_id, [
-          'usage',
-          'usage_partner',
-        ]);
-        const fresh = await repo.byId(account.id, tx);
-        const carry = BigInt(fresh?.carry_micros ?? 0);
-        if (posted * microsPerMinor(account.currency) + carry !== micros) {
+      const money = await stored.accountMoney(tx, [...touched].sort());
+      const posted = await deps.ledger.debitedByKinds(
+        tx,
+        money.map((m) => m.ledger_account_id),
+        ['usage', 'usage_partner'],
+      );
+      for (const m of money) {
+        const usage = posted.get(m.ledger_account_id) ?? 0n;
+        if (usage * microsPerMinor(m.currency) + m.carry_micros !== m.billable_micros) {
           ledgerDiffs += 1;
           note(
-            `account ${account.id}: ledger usage ${posted} minor + carry ${carry} micros ≠ charges ${micros} micros`,
+            `account ${m.id}: ledger usage ${usage} minor + carry ${m.carry_micros} micros ≠ charges ${m.billable_micros} micros`,
           );
         }
       }
@@ -218,11 +200,13 @@ export function createReconciler(deps: ReconcileDeps) {
         : { checked: 0, differences: [] };
       for (const d of invoices.differences) note(d);
 
+      const missing = missingKeys.length;
+      const extra = extraKeys.length;
       const differences = missing + extra + lineDiffs + ledgerDiffs + invoices.differences.length;
       return {
         period,
         events,
-        charges: stored.length,
+        charges,
         differences,
         missing_charges: missing,
         extra_charges: extra,

@@ -4,7 +4,6 @@
  * dependencies so the real implementations are wired in by the billing module.
  */
 import type { Selectable } from 'kysely';
-import type { AppError } from '../../errors.js';
 import type { Executor } from '../../platform/db.js';
 import type { BillingAccountsTable, ChargeStream } from '../../platform/schema.js';
 

@@ -82,7 +82,7 @@ describe('parseOutgoing: text', () => {
   });
 
   it('takes 4096 characters, counting an emoji as one', () => {
-    expect(send('text', { text: { body: long(4095) + '👍🏽' } }).content?.text).toHaveLength(4095 + 4);
+    expect(send('text', { text: { body: `${long(4095)}👍🏽` } }).content?.text).toHaveLength(4095 + 4);
   });
 
   it.each([

@@ -180,12 +180,23 @@ export function createLedgerRepo(db: Executor, caps: Pick<DbCaps, 'dialect' | 'r
       return out;
     },
 
-    async debitedByKinds(tx: Executor, accountId: string, kinds: readonly string[]): Promise<bigint> {
-      if (kinds.length === 0) return 0n;
-      const { rows } = await sql<{ total: string | number | null }>`select sum(amount) as total
-        from ledger_transfers where debit_account_id = ${accountId} and kind in (${list(kinds)})
-        and flag in ('single', 'post')`.execute(tx);
-      return BigInt(rows[0]?.total ?? 0);
+    /** Per account, the sum of its posted debits of these kinds (accounts with none are absent). */
+    async debitedByKinds(
+      tx: Executor,
+      accountIds: readonly string[],
+      kinds: readonly string[],
+    ): Promise<Map<string, bigint>> {
+      const out = new Map<string, bigint>();
+      if (kinds.length === 0) return out;
+      for (const part of chunks(accountIds, CHUNK)) {
+        const { rows } = await sql<{ account_id: string; total: string | number | null }>`
+          select debit_account_id as account_id, cast(sum(amount) as text) as total
+          from ledger_transfers where debit_account_id in (${list(part)}) and kind in (${list(kinds)})
+            and flag in ('single', 'post')
+          group by debit_account_id`.execute(tx);
+        for (const r of rows) out.set(r.account_id, BigInt(r.total ?? 0));
+      }
+      return out;
     },
 
     async transfersByIds(tx: Executor, ids: readonly string[]): Promise<LedgerTransfer[]> {

@@ -201,9 +201,13 @@ export function createLedger(deps: LedgerDeps) {
       const found = await repo.transfersByKeys(tx, keys);
       return new Map(found.map((t) => [t.key, t]));
     },
-    /** The sum of an account's posted debits of these kinds (reconciliation of usage). */
-    async debitedByKinds(tx: Executor, accountId: string, kinds: readonly string[]): Promise<bigint> {
-      return repo.debitedByKinds(tx, accountId, kinds);
+    /** Per account, the sum of its posted debits of these kinds (reconciliation of usage). */
+    async debitedByKinds(
+      tx: Executor,
+      accountIds: readonly string[],
+      kinds: readonly string[],
+    ): Promise<Map<string, bigint>> {
+      return repo.debitedByKinds(tx, accountIds, kinds);
     },
     async getAccount(tx: Executor | undefined, id: string): Promise<LedgerAccount | undefined> {
       const [account] = await repo.accounts(tx ?? db.kysely, [id], false);
