@@ -24,6 +24,8 @@ export interface BillingBenchOptions {
   pageSize?: number;
   /** Ledger transfers posted in the ledger part. */
   transfers?: number;
+  /** Concurrent callers posting them (in-flight requests, each awaiting its transfer). */
+  callers?: number;
   /** The pricing model in force for the month (the deployment's default when absent). */
   pricingModel?: 'PMP' | 'CBP' | 'PMP_2026' | undefined;
   /** PostgreSQL instead of the embedded database (metering, invoices and reconciliation only). */
@@ -237,7 +239,13 @@ export async function runBilling(options: BillingBenchOptions) {
     await db.close().catch(() => {});
 
     process.stderr.write('ledger transfers…\n');
-    const transfersResult = await runLedgerTransfers({ dataDir: path.join(dataDir, 'ledger'), transfers });
+    const callers = options.callers ?? 64;
+    const transfersResult = await runLedgerTransfers({
+      dataDir: path.join(dataDir, 'ledger'),
+      transfers,
+      callers,
+    });
+    extra.ledger_callers = callers;
     extra.ledger_refused = transfersResult.refused;
     extra.ledger_transfers_check_ok = transfersResult.check_ok;
 

@@ -31,6 +31,7 @@ const { positionals, values } = parseArgs({
     businesses: { type: 'string', default: '1000' },
     'page-size': { type: 'string', default: '10000' },
     transfers: { type: 'string', default: '200000' },
+    callers: { type: 'string', default: '64' },
     model: { type: 'string' },
     'database-url': { type: 'string' },
     'no-record': { type: 'boolean', default: false },
@@ -104,6 +105,7 @@ async function run() {
           businesses: Number(values.businesses),
           pageSize: Number(values['page-size']),
           transfers: Number(values.transfers),
+          callers: Number(values.callers),
           pricingModel: values.model as 'PMP' | 'CBP' | 'PMP_2026' | undefined,
           databaseUrl: values['database-url'],
           dataDir,
@@ -113,7 +115,7 @@ async function run() {
       };
     default:
       process.stderr.write(
-        'usage: npm run bench -- delivery|idle|groups|business-inbox|cloud-api|billing [--devices N --messages N | --connections N | --group-size N | --events N --businesses N --page-size N --transfers N]\n',
+        'usage: npm run bench -- delivery|idle|groups|business-inbox|cloud-api|billing [--devices N --messages N | --connections N | --group-size N | --events N --businesses N --page-size N --transfers N --callers N]\n',
       );
       process.exit(2);
   }
