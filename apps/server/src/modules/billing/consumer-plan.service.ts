@@ -56,7 +56,7 @@ export interface ConsumerPlanDeps {
   repo: ConsumerPlanRepo;
   settingsRepo: Pick<SubscriptionsRepo, 'setting' | 'putSetting'>;
   accounts: Pick<BillingAccountsPort, 'ensure' | 'charge'>;
-  payments: Pick<Payments, 'pay'>;
+  payments: Pick<Payments, 'pay' | 'requireProvider'>;
   notices: Pick<NoticesService, 'add'>;
   clock: Clock;
   /** How long the setting is cached (ms); other nodes see a change within this time. */
@@ -147,6 +147,8 @@ export function createConsumerPlan(deps: ConsumerPlanDeps) {
       const s = await settings();
       if (!s.enabled)
         throw new AppError('VALIDATION_FAILED', 'The consumer plan is off: there is nothing to renew.');
+      // Before the person's billing account is opened: a refused renewal changes nothing.
+      deps.payments.requireProvider(opts.provider);
       const now = clock.now();
       const before = await repo.coverage(db.kysely, accountId, s.free_days * DAY);
       if (!before) throw new AppError('VALIDATION_FAILED', 'Only a person’s account has a consumer plan.');
