@@ -65,7 +65,9 @@ for (const dialect of ['sqlite', 'postgres'] as const)
       beforeAll(async () => {
         // The api role only: the worker's month closing must not race the operator's.
         server = await startTestServer({ dialect, clock, env: { PARLEY_ROLES: 'api' } });
-        op = server.platform.secrets.operator_token;
+        const token = server.platform.secrets.operator_token;
+        if (!token) throw new Error('the data folder has no operator token');
+        op = token;
       });
       afterAll(async () => {
         await server?.close();
