@@ -77,7 +77,11 @@ export interface SendToReserve {
 export function createBillingAccounts(deps: BillingAccountsDeps) {
   const { db, repo, ledger, clock, ids } = deps;
   // Ledger account ids of revenue and partners, per currency: they never change once opened.
-  const systemAccounts = new Map<string, string>();
+  // An id is trusted in any transaction only once another transaction has seen it: the one that
+  // opened the account may still roll back (a refused subscribe does), and a cached id of an
+  // account that was never committed made every later posting fail with
+  // LEDGER_ACCOUNT_NOT_FOUND until a restart.
+  const systemAccounts = new Map<string, { id: string; openedIn?: Executor }>();
   // Business → account identity (currency, ledger account). Changes go through `configure`.
   const known = new Map<string, BillingAccountRow>();
 
@@ -89,10 +93,15 @@ export function createBillingAccounts(deps: BillingAccountsDeps) {
   ): Promise<string> {
     const key = `${code}/${currency}`;
     const cached = systemAccounts.get(key);
-    if (cached) return cached;
+    if (cached && (cached.openedIn === undefined || cached.openedIn === tx)) return cached.id;
     // The operator's own accounts have no floor: refunds and credits may exceed what came in.
+    // Opening is idempotent: it answers the existing account when there is one.
     const account = await ledger.openAccount(tx, { code, currency, kind, overdraftLimit: null });
-    systemAccounts.set(key, account.id);
+    // The same id seen from another transaction was committed; otherwise it is this one's.
+    systemAccounts.set(
+      key,
+      cached && cached.id === account.id ? { id: account.id } : { id: account.id, openedIn: tx },
+    );
     return account.id;
   }
 

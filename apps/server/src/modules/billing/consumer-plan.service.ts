@@ -15,6 +15,7 @@ import { AppError } from '../../errors.js';
 import type { Clock } from '../../platform/clock.js';
 import type { Db, Executor } from '../../platform/db.js';
 import type { ConsumerPlanRepo } from './consumer-plan.repo.js';
+import { assertCurrency } from './money.js';
 import type { NoticesService } from './notices.service.js';
 import type { Payments } from './payment-provider.service.js';
 import type { BillingAccountsPort } from './subscriptions.ports.js';
@@ -56,7 +57,7 @@ export interface ConsumerPlanDeps {
   repo: ConsumerPlanRepo;
   settingsRepo: Pick<SubscriptionsRepo, 'setting' | 'putSetting'>;
   accounts: Pick<BillingAccountsPort, 'ensure' | 'charge'>;
-  payments: Pick<Payments, 'pay'>;
+  payments: Pick<Payments, 'pay' | 'requireProvider'>;
   notices: Pick<NoticesService, 'add'>;
   clock: Clock;
   /** How long the setting is cached (ms); other nodes see a change within this time. */
@@ -126,8 +127,9 @@ export function createConsumerPlan(deps: ConsumerPlanDeps) {
       if (!/^[0-9]{1,18}$/.test(next.annual_fee_minor)) {
         throw new AppError('BILLING_INVALID_AMOUNT', 'The annual fee is a whole number of minor units ≥ 0.');
       }
-      if (!/^[A-Z]{3}$/.test(next.currency))
-        throw new AppError('VALIDATION_FAILED', 'A currency is an ISO 4217 code.');
+      // A known ISO 4217 code (BILLING_UNKNOWN_CURRENCY, as docs/billing.md says): three capital
+      // letters alone let "XYZ" through, and every renewal in it would then fail.
+      assertCurrency(next.currency);
       const days = [next.free_days, next.grace_days, ...next.reminder_days];
       if (!days.every((d) => Number.isInteger(d) && d >= 0)) {
         throw new AppError('VALIDATION_FAILED', 'Free, grace and reminder days are whole numbers ≥ 0.');
@@ -147,6 +149,8 @@ export function createConsumerPlan(deps: ConsumerPlanDeps) {
       const s = await settings();
       if (!s.enabled)
         throw new AppError('VALIDATION_FAILED', 'The consumer plan is off: there is nothing to renew.');
+      // Before the person's billing account is opened: a refused renewal changes nothing.
+      deps.payments.requireProvider(opts.provider);
       const now = clock.now();
       const before = await repo.coverage(db.kysely, accountId, s.free_days * DAY);
       if (!before) throw new AppError('VALIDATION_FAILED', 'Only a person’s account has a consumer plan.');

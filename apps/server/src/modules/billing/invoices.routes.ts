@@ -168,7 +168,7 @@ export async function invoicesRoutes(
     {
       schema: {
         tags: ['admin'],
-        security: [{ bearer: [] }],
+        security: [{ operator: [] }],
         summary: 'Operator: invoices by period, status or business',
         querystring: z.object({
           period: period.optional(),
@@ -197,7 +197,7 @@ export async function invoicesRoutes(
     {
       schema: {
         tags: ['admin'],
-        security: [{ bearer: [] }],
+        security: [{ operator: [] }],
         summary: 'Operator: draft and finalize the period’s invoices of every account with charges',
         body: z.object({ period }),
         response: {
@@ -216,7 +216,7 @@ export async function invoicesRoutes(
     {
       schema: {
         tags: ['admin'],
-        security: [{ bearer: [] }],
+        security: [{ operator: [] }],
         summary: 'Operator: an invoice as JSON',
         params: invoiceParams,
         response: { 200: invoiceView, ...errors },
@@ -232,7 +232,7 @@ export async function invoicesRoutes(
     {
       schema: {
         tags: ['admin'],
-        security: [{ bearer: [] }],
+        security: [{ operator: [] }],
         summary: 'Operator: an invoice as a PDF',
         params: invoiceParams,
       },
@@ -248,7 +248,7 @@ export async function invoicesRoutes(
     {
       schema: {
         tags: ['admin'],
-        security: [{ bearer: [] }],
+        security: [{ operator: [] }],
         summary: 'Operator: finalize a draft (next number, tax posted)',
         params: invoiceParams,
         response: { 200: invoiceView, ...errors },
@@ -264,15 +264,17 @@ export async function invoicesRoutes(
     {
       schema: {
         tags: ['admin'],
-        security: [{ bearer: [] }],
+        security: [{ operator: [] }],
         summary: 'Operator: mark a finalized invoice paid (manual provider)',
         params: invoiceParams,
+        // nullish, not optional: a POST without a body reaches the validator as null, and
+        // paying needs no body (was a 400 VALIDATION_FAILED).
         body: z
           .object({
             provider: z.string().min(1).max(32).optional(),
             reference: z.string().max(200).optional(),
           })
-          .optional(),
+          .nullish(),
         response: { 200: invoiceView, ...errors },
       },
     },
@@ -286,7 +288,7 @@ export async function invoicesRoutes(
     {
       schema: {
         tags: ['admin'],
-        security: [{ bearer: [] }],
+        security: [{ operator: [] }],
         summary: 'Operator: void a finalized invoice (keeps its number, reverses its tax)',
         params: invoiceParams,
         body: z.object({ reason: z.string().min(1).max(500) }),
@@ -303,7 +305,7 @@ export async function invoicesRoutes(
     {
       schema: {
         tags: ['admin'],
-        security: [{ bearer: [] }],
+        security: [{ operator: [] }],
         summary: 'Operator: tax rates per country and their effective dates',
         response: { 200: z.object({ tax_rates: z.array(taxRate) }), ...errors },
       },
@@ -318,7 +320,7 @@ export async function invoicesRoutes(
     {
       schema: {
         tags: ['admin'],
-        security: [{ bearer: [] }],
+        security: [{ operator: [] }],
         summary: 'Operator: set a country’s tax rate (basis points; 0 = none) from a date on',
         body: z.object({
           country: z.string().max(8),
@@ -339,7 +341,7 @@ export async function invoicesRoutes(
     {
       schema: {
         tags: ['admin'],
-        security: [{ bearer: [] }],
+        security: [{ operator: [] }],
         summary: 'Operator: issue a credit note (credited now, taken off the next invoices)',
         body: z.object({
           business_id: z.string().min(1).max(64),

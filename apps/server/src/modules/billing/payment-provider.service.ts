@@ -180,6 +180,11 @@ export function createPayments(deps: PaymentsDeps) {
       return (await this.topUp({ ...input, reference: result.reference ?? null })).receipt;
     },
 
+    /** Throws BILLING_PROVIDER_UNKNOWN unless a provider with this id is configured. */
+    requireProvider(id: string): void {
+      providers.get(id);
+    },
+
     async receipts(billingAccountId: string, limit = 100): Promise<ReceiptView[]> {
       return (await repo.ofAccount(billingAccountId, limit)).map(presentReceipt);
     },

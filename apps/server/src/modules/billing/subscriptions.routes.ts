@@ -9,6 +9,7 @@ import { z } from 'zod';
 import type { RouteAuth } from '../../http/server.js';
 import type { BusinessService } from '../business/index.js';
 import type { ConsumerPlan } from './consumer-plan.service.js';
+import { parseAmountMinor } from './money.js';
 import type { NoticesService } from './notices.service.js';
 import type { Payments } from './payment-provider.service.js';
 import type { BillingAccountsPort } from './subscriptions.ports.js';
@@ -37,7 +38,14 @@ export async function subscriptionRoutes(
 
   r.get(
     `${PREFIX}/businesses/:businessId/billing/subscription`,
-    { schema: { tags: ['billing'], summary: "The business's subscription", params: businessParams } },
+    {
+      schema: {
+        tags: ['billing'],
+        security: [{ bearer: [] }],
+        summary: "The business's subscription",
+        params: businessParams,
+      },
+    },
     async (request) => {
       const actor = await auth.authenticate(request);
       await deps.business.requireManager(actor, request.params.businessId);
@@ -50,6 +58,7 @@ export async function subscriptionRoutes(
     {
       schema: {
         tags: ['billing'],
+        security: [{ bearer: [] }],
         summary: 'Subscribe, change plan now (prorated), or `free` to cancel at period end',
         params: businessParams,
         body: z.object({ plan_id: z.string().min(1), payment_provider: z.string().nullable().optional() }),
@@ -72,7 +81,14 @@ export async function subscriptionRoutes(
 
   r.get(
     `${PREFIX}/businesses/:businessId/billing/receipts`,
-    { schema: { tags: ['billing'], summary: "The business's top-up receipts", params: businessParams } },
+    {
+      schema: {
+        tags: ['billing'],
+        security: [{ bearer: [] }],
+        summary: "The business's top-up receipts",
+        params: businessParams,
+      },
+    },
     async (request) => {
       const actor = await auth.authenticate(request);
       await deps.business.requireManager(actor, request.params.businessId);
@@ -83,7 +99,14 @@ export async function subscriptionRoutes(
 
   r.get(
     `${PREFIX}/businesses/:businessId/billing/notices`,
-    { schema: { tags: ['billing'], summary: "The business's billing notices", params: businessParams } },
+    {
+      schema: {
+        tags: ['billing'],
+        security: [{ bearer: [] }],
+        summary: "The business's billing notices",
+        params: businessParams,
+      },
+    },
     async (request) => {
       const actor = await auth.authenticate(request);
       await deps.business.requireManager(actor, request.params.businessId);
@@ -93,7 +116,7 @@ export async function subscriptionRoutes(
 
   r.get(
     `${PREFIX}/me/billing/notices`,
-    { schema: { tags: ['billing'], summary: 'My billing notices' } },
+    { schema: { tags: ['billing'], security: [{ bearer: [] }], summary: 'My billing notices' } },
     async (request) => {
       const actor = await auth.authenticate(request);
       return { notices: await deps.notices.list('person', actor.accountId) };
@@ -102,7 +125,13 @@ export async function subscriptionRoutes(
 
   r.get(
     `${PREFIX}/me/billing/consumer-plan`,
-    { schema: { tags: ['billing'], summary: 'My consumer plan: until when sending is covered' } },
+    {
+      schema: {
+        tags: ['billing'],
+        security: [{ bearer: [] }],
+        summary: 'My consumer plan: until when sending is covered',
+      },
+    },
     async (request) => {
       const actor = await auth.authenticate(request);
       return await deps.consumerPlan.status(actor.accountId);
@@ -114,6 +143,7 @@ export async function subscriptionRoutes(
     {
       schema: {
         tags: ['billing'],
+        security: [{ bearer: [] }],
         summary: 'Pay the annual fee and extend the consumer plan by a year',
         body: z.object({ payment_provider: z.string().min(1) }),
       },
@@ -129,6 +159,7 @@ export async function subscriptionRoutes(
     {
       schema: {
         tags: ['admin'],
+        security: [{ operator: [] }],
         summary: 'Operator: record money received for a business (a receipt; idempotent by key)',
         params: businessParams,
         body: z.object({
@@ -153,7 +184,13 @@ export async function subscriptionRoutes(
 
   r.get(
     `${PREFIX}/admin/billing/consumer-plan`,
-    { schema: { tags: ['admin'], summary: 'Operator: the consumer plan setting' } },
+    {
+      schema: {
+        tags: ['admin'],
+        security: [{ operator: [] }],
+        summary: 'Operator: the consumer plan setting',
+      },
+    },
     async (request) => {
       await auth.authenticateOperator(request);
       return await deps.consumerPlan.settings();
@@ -165,10 +202,12 @@ export async function subscriptionRoutes(
     {
       schema: {
         tags: ['admin'],
+        security: [{ operator: [] }],
         summary: 'Operator: edit the consumer plan setting',
         body: z.object({
           enabled: z.boolean().optional(),
-          annual_fee_minor: z.string().optional(),
+          // A string or a safe integer, as every amount sent to the API (docs/billing.md).
+          annual_fee_minor: z.union([z.string(), z.number()]).optional(),
           currency: z.string().optional(),
           free_days: z.number().int().optional(),
           reminder_days: z.array(z.number().int()).optional(),
@@ -178,8 +217,15 @@ export async function subscriptionRoutes(
     },
     async (request) => {
       await auth.authenticateOperator(request);
-      const patch = Object.fromEntries(Object.entries(request.body).filter(([, v]) => v !== undefined));
-      return await deps.consumerPlan.set(patch);
+      const { annual_fee_minor, ...rest } = request.body;
+      const patch = Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== undefined));
+      return await deps.consumerPlan.set({
+        ...patch,
+        // BILLING_INVALID_AMOUNT for a negative, fractional or non-numeric fee.
+        ...(annual_fee_minor === undefined
+          ? {}
+          : { annual_fee_minor: parseAmountMinor(annual_fee_minor).toString() }),
+      });
     },
   );
 }

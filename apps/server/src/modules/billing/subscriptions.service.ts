@@ -91,7 +91,7 @@ export interface SubscriptionsDeps {
   db: Pick<Db, 'kysely'>;
   repo: SubscriptionsRepo;
   accounts: Pick<BillingAccountsPort, 'ensure' | 'charge'>;
-  payments: Pick<Payments, 'pay'>;
+  payments: Pick<Payments, 'pay' | 'requireProvider'>;
   notices: Pick<NoticesService, 'add'>;
   plans: { find(id: string, tx?: Executor): Promise<PlanRow | undefined> };
   /** Writes `businesses.plan_id` in `tx` (the business repo's update). */
@@ -220,6 +220,9 @@ export function createSubscriptions(deps: SubscriptionsDeps) {
     // the transaction recomputes it and charges exactly its own figure from the balance.
     const before = await repo.live(businessId);
     const provider = opts.provider !== undefined ? opts.provider : (before?.payment_provider ?? null);
+    // Checked here, not only when something is due now: a downgrade collects nothing, and an
+    // unknown provider stored on the subscription would fail every renewal.
+    if (provider) deps.payments.requireProvider(provider);
     const plan = await planRow(db.kysely, planId);
     if (before?.status === 'past_due') {
       throw new AppError(
