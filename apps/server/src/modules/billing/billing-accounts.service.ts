@@ -83,7 +83,9 @@ export function createBillingAccounts(deps: BillingAccountsDeps) {
   // LEDGER_ACCOUNT_NOT_FOUND until a restart.
   const systemAccounts = new Map<string, { id: string; openedIn?: Executor }>();
   // Business → account identity (currency, ledger account). Changes go through `configure`.
-  const known = new Map<string, BillingAccountRow>();
+  // The same rule as above: a row read inside a transaction may be that transaction's own,
+  // made by `ensure` in an accept transaction that then rolls back.
+  const known = new Map<string, { row: BillingAccountRow; seenIn?: Executor }>();
 
   async function systemAccount(
     tx: Executor,
@@ -176,9 +178,11 @@ export function createBillingAccounts(deps: BillingAccountsDeps) {
   /** The account of a business as sends see it (cached; `configure` refreshes it). */
   async function accountOf(businessId: string, tx?: Executor): Promise<BillingAccountRow | undefined> {
     const hit = known.get(businessId);
-    if (hit) return hit;
+    if (hit && (hit.seenIn === undefined || hit.seenIn === tx)) return hit.row;
     const row = await repo.find('business', businessId, tx);
-    if (row) known.set(businessId, row);
+    // Committed for sure when read outside a transaction or seen from a second one.
+    if (row)
+      known.set(businessId, tx === undefined || hit?.row.id === row.id ? { row } : { row, seenIn: tx });
     return row;
   }
 
@@ -347,7 +351,7 @@ export function createBillingAccounts(deps: BillingAccountsDeps) {
         await ledger.setOverdraftLimit(tx, account.ledger_account_id, limit);
         return (await repo.byId(account.id, tx)) as BillingAccountRow;
       });
-      if (ownerType === 'business') known.set(ownerId, row);
+      if (ownerType === 'business') known.set(ownerId, { row });
       return view(row);
     },
 
