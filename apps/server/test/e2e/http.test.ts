@@ -144,6 +144,14 @@ describe('http api', () => {
     expect(Object.keys(doc.body.paths)).toEqual(
       expect.arrayContaining(['/api/v1/auth/code', '/api/v1/auth/verify', '/api/v1/me', '/api/v1/devices']),
     );
+    // Admin routes take the operator token, and the document says so for every one of them.
+    const paths = doc.body.paths as Record<string, Record<string, { security?: Record<string, unknown>[] }>>;
+    const admin = Object.entries(paths).filter(([path]) => path.startsWith('/api/v1/admin/'));
+    expect(admin.length).toBeGreaterThan(20);
+    const schemes = (path: string, op: { security?: Record<string, unknown>[] }) =>
+      `${path}: ${(op.security ?? []).flatMap((s) => Object.keys(s)).join(',')}`;
+    for (const [path, ops] of admin)
+      for (const op of Object.values(ops)) expect(schemes(path, op)).toBe(`${path}: operator`);
     const ui = await fetch(`${server.url}/api/docs`);
     expect(ui.status).toBe(200);
     expect(await ui.text()).toContain('<html');

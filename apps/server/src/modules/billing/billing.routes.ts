@@ -188,7 +188,7 @@ export async function billingRoutes(
     {
       schema: {
         tags: ['admin'],
-        security: [{ bearer: [] }],
+        security: [{ operator: [] }],
         summary: 'Operator: a business’s billing account',
         params: businessParams,
         response: { 200: accountView, 401: errorResponse },
@@ -205,7 +205,7 @@ export async function billingRoutes(
     {
       schema: {
         tags: ['admin'],
-        security: [{ bearer: [] }],
+        security: [{ operator: [] }],
         summary:
           'Operator: currency (while the account is empty), prepaid or credit line and its limit, tax country, low-balance threshold',
         params: businessParams,
@@ -244,7 +244,7 @@ export async function billingRoutes(
     {
       schema: {
         tags: ['admin'],
-        security: [{ bearer: [] }],
+        security: [{ operator: [] }],
         summary:
           'Operator: recompute a month from the raw delivery events and compare with charges, ledger and invoices',
         querystring: z.object({ period }),

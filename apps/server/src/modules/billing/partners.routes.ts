@@ -62,7 +62,7 @@ export async function partnersRoutes(
 ): Promise<void> {
   const r = app.withTypeProvider<ZodTypeProvider>();
   const { partners } = deps;
-  const admin = { tags: ['admin'], security: [{ bearer: [] }] };
+  const admin = { tags: ['admin'], security: [{ operator: [] }] };
   const member = { tags: ['partners'], security: [{ bearer: [] }] };
 
   r.get(

@@ -34,7 +34,7 @@ export async function revenueRoutes(
 ): Promise<void> {
   const r = app.withTypeProvider<ZodTypeProvider>();
   const { revenue } = deps;
-  const secured = { tags: ['admin'], security: [{ bearer: [] }] };
+  const secured = { tags: ['admin'], security: [{ operator: [] }] };
 
   r.get(
     '/api/v1/admin/billing/revenue',
