@@ -52,6 +52,7 @@ interface Invoice {
   business_id: string | null;
   person_account_id: string | null;
   issued_at: string;
+  due_at: string;
   tax: { country: string; rate_bps: number; posted: boolean } | null;
   subtotal_minor: string;
   tax_minor: string;
@@ -409,7 +410,11 @@ for (const dialect of ['sqlite', 'postgres'] as const)
             const w = wanted[owner];
             expect(w, `an invoice for ${owner} in ${period}`).toBeDefined();
             if (!w) continue;
-            expect(inv.status).toBe('finalized');
+            expect(inv).toMatchObject({
+              status: 'finalized',
+              issued_at: new Date(clock.now()).toISOString(),
+              due_at: new Date(clock.now() + 14 * DAY).toISOString(),
+            });
             expect(
               inv.lines.map((l) => [l.kind, l.stream, l.quantity, Number(l.amount_minor), l.description]),
               `${owner} ${period}`,
@@ -780,6 +785,14 @@ for (const dialect of ['sqlite', 'postgres'] as const)
         expect(credits).toBe(1000n);
         const feb2027 = await ok<Totals>(operator('GET', '/api/v1/admin/billing/revenue?period=2027-02'));
         expect(feb2027.totals.find((t) => t.stream === 'consumer_plan')?.total_minor).toBe('1200');
+
+        // VAT: 13 months at 287 and January 2027 at 288, all in the ledger's tax:DE account.
+        const vat = await ledger.findAccount(undefined, 'tax:DE', 'USD');
+        expect((await ledger.balance(vat?.id ?? '')).posted).toBe(13n * 287n + 288n);
+        // Outstanding: only the credit line owes, its pro fee for March 2027 (renewed on the 1st).
+        expect(await ok(operator('GET', '/api/v1/admin/billing/outstanding'))).toEqual({
+          rows: [{ business_id: changer.id, currency: 'USD', balance_minor: '-4900' }],
+        });
 
         // Prepaid's receipts: the bank transfer, and each of its 15 plan fees (January's
         // subscription, 14 renewals up to 1 March 2027) collected through the test provider.
