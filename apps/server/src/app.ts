@@ -259,6 +259,7 @@ export function createModules(p: Platform) {
     logger: p.logger,
     webhooks,
     defaults: { currency: p.config.billingCurrency, creditLimitMinor: p.config.billingCreditLimit },
+    testProvider: p.config.billingTestProvider,
     // The business module is built after billing (billing meters its deliveries): reached lazily.
     business: {
       requireManager: (...a) => business.service.requireManager(...a),

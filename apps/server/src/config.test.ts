@@ -53,4 +53,14 @@ describe('parseConfig', () => {
         expect(result.problems.join('\n')).toMatch(/PARLEY_PUBLIC_URL=.*hint: use the http\(s\) URL/);
     }
   });
+
+  it('registers the test payment provider only when asked to', () => {
+    const unset = parseConfig({}, '/x');
+    expect(unset.ok && unset.config.billingTestProvider).toBe(false);
+    const on = parseConfig({ PARLEY_BILLING_TEST_PROVIDER: 'true' }, '/x');
+    expect(on.ok && on.config.billingTestProvider).toBe(true);
+    const bad = parseConfig({ PARLEY_BILLING_TEST_PROVIDER: 'yes' }, '/x');
+    expect(bad.ok).toBe(false);
+    if (!bad.ok) expect(bad.problems.join('\n')).toMatch(/PARLEY_BILLING_TEST_PROVIDER="yes".*hint/);
+  });
 });

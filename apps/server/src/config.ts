@@ -80,6 +80,15 @@ const envSchema = z.object({
     .string()
     .regex(/^\d{1,18}$/)
     .default('0'),
+  /**
+   * `true` registers the built-in `test` payment provider, which "collects" any amount without
+   * real money (for tests and demos). Off by default: with it on, any business could pay its
+   * plan with it.
+   */
+  PARLEY_BILLING_TEST_PROVIDER: z
+    .enum(['true', 'false'])
+    .default('false')
+    .transform((v) => v === 'true'),
   PARLEY_TRUST_PROXY: z
     .enum(['true', 'false'])
     .default('false')
@@ -101,6 +110,7 @@ const HINTS: Record<string, string> = {
   PARLEY_BILLING_CURRENCY: 'use an ISO 4217 currency code, e.g. PARLEY_BILLING_CURRENCY=EUR',
   PARLEY_BILLING_CREDIT_LIMIT: 'use a whole number of minor units (cents), e.g. 0 for prepaid or 50000',
   PARLEY_MEDIA_FETCH_PRIVATE: 'use true or false',
+  PARLEY_BILLING_TEST_PROVIDER: 'use true (tests and demos only) or false',
   PARLEY_PUBLIC_URL: 'use the http(s) URL people reach the server at, e.g. https://chat.example.org',
 };
 
@@ -125,6 +135,8 @@ export interface Config {
   billingCurrency: string;
   /** PARLEY_BILLING_CREDIT_LIMIT: credit line of new billing accounts, minor units (0: prepaid). */
   billingCreditLimit: bigint;
+  /** PARLEY_BILLING_TEST_PROVIDER: the `test` payment provider is registered. */
+  billingTestProvider: boolean;
 }
 
 export type ConfigResult = { ok: true; config: Config } | { ok: false; problems: string[] };
@@ -162,6 +174,7 @@ export function parseConfig(env: Record<string, string | undefined>, cwd: string
       mediaFetchPrivate: e.PARLEY_MEDIA_FETCH_PRIVATE,
       billingCurrency: e.PARLEY_BILLING_CURRENCY,
       billingCreditLimit: BigInt(e.PARLEY_BILLING_CREDIT_LIMIT),
+      billingTestProvider: e.PARLEY_BILLING_TEST_PROVIDER,
     },
   };
 }

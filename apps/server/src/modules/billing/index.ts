@@ -30,7 +30,12 @@ import { createNoticesService } from './notices.service.js';
 import { createPartnersRepo } from './partners.repo.js';
 import { partnersRoutes } from './partners.routes.js';
 import { createPartnersService, type PartnersServiceDeps } from './partners.service.js';
-import { createManualProvider, createPaymentProviders, type PaymentProvider } from './payment-provider.js';
+import {
+  createManualProvider,
+  createPaymentProviders,
+  createTestProvider,
+  type PaymentProvider,
+} from './payment-provider.js';
 import { createReceiptsRepo } from './payment-provider.repo.js';
 import { createPayments } from './payment-provider.service.js';
 import { createRateCardsModule } from './rate-cards.module.js';
@@ -68,6 +73,8 @@ export interface BillingModuleDeps {
   plans?: { find(id: string, tx?: Executor): Promise<PlanRow | undefined> };
   /** Payment providers besides the built-in manual one. */
   providers?: PaymentProvider[];
+  /** Registers the built-in `test` provider (PARLEY_BILLING_TEST_PROVIDER; tests and demos only). */
+  testProvider?: boolean;
   /** Shown at the top of invoice PDFs. */
   operatorName?: string;
 }
@@ -152,7 +159,13 @@ export function createBillingModule(deps: BillingModuleDeps) {
       accounts.get(ownerType, ownerId, tx),
     charge: accounts.charge,
   };
-  const providers = createPaymentProviders([createManualProvider(), ...(deps.providers ?? [])]);
+  // The `test` provider collects money that does not exist: registered only when asked for.
+  const testProvider = deps.testProvider ? createTestProvider() : undefined;
+  const providers = createPaymentProviders([
+    createManualProvider(),
+    ...(testProvider ? [testProvider] : []),
+    ...(deps.providers ?? []),
+  ]);
   const payments = createPayments({
     db,
     repo: createReceiptsRepo(db.kysely),
@@ -219,6 +232,8 @@ export function createBillingModule(deps: BillingModuleDeps) {
     notices,
     payments,
     providers,
+    /** The `test` provider when registered: tests make it decline an account (`failFor`). */
+    testProvider,
     subscriptions,
     consumerPlan,
     partners,

@@ -33,7 +33,9 @@ export function createInvoiceVerifier(): InvoiceCheckPort {
           eb.fn.sum<string | number>('l.amount_minor').as('minor'),
         ])
         .where('i.period', '=', period)
-        .where('l.kind', '!=', 'credit')
+        // Every line counts, `credit` ones too: they are the negative charges of the period (the
+        // unused part of a plan changed mid-month), part of the subtotal like any other line.
+        // Credit notes are never lines (they are `credits_minor`), so nothing is counted twice.
         .groupBy('l.invoice_id')
         .execute();
       const charges = await tx
