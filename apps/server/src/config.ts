@@ -65,7 +65,6 @@ const envSchema = z.object({
     .enum(['true', 'false'])
     .default('false')
     .transform((v) => v === 'true'),
-  /** Trust X-Forwarded-For from a load balancer when rate limiting by address. */
   /** Currency of new billing accounts (ISO 4217). The operator can change an empty account's. */
   PARLEY_BILLING_CURRENCY: z
     .string()
@@ -89,6 +88,7 @@ const envSchema = z.object({
     .enum(['true', 'false'])
     .default('false')
     .transform((v) => v === 'true'),
+  /** Trust X-Forwarded-For from a load balancer when rate limiting by address. */
   PARLEY_TRUST_PROXY: z
     .enum(['true', 'false'])
     .default('false')
