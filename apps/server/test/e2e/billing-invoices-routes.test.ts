@@ -13,6 +13,7 @@ import { inflateSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createManualClock } from '../../src/platform/clock.js';
 import { newPhone } from '../harness/builders.js';
+import { type Answer, apiCaller } from '../harness/http.js';
 import { startTestServer, type TestServer } from '../harness/server.js';
 import { PG_AVAILABLE } from '../harness/storage.js';
 
@@ -21,15 +22,6 @@ const CARD =
 const NOV = Date.parse('2026-11-02T09:00:00Z');
 const DEC = Date.parse('2026-12-01T10:00:00Z');
 const DAY = 86_400_000;
-
-interface Answer {
-  status: number;
-  type: string;
-  // biome-ignore lint/suspicious/noExplicitAny: JSON bodies are checked field by field.
-  body: any;
-  raw: Buffer;
-  headers: Headers;
-}
 
 /** The text runs of a pdfkit PDF (its content streams inflated, TJ hex strings decoded). */
 function pdfText(pdf: Buffer): string {
@@ -73,20 +65,7 @@ for (const dialect of ['sqlite', 'postgres'] as const)
         await server?.close();
       });
 
-      const call = async (method: string, path: string, token?: string, body?: unknown): Promise<Answer> => {
-        const headers: Record<string, string> = {};
-        if (token) headers.authorization = `Bearer ${token}`;
-        if (body !== undefined) headers['content-type'] = 'application/json';
-        const res = await fetch(`${server.url}${path}`, {
-          method,
-          headers,
-          ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-        });
-        const raw = Buffer.from(await res.arrayBuffer());
-        const type = res.headers.get('content-type') ?? '';
-        const parsed = type.includes('json') && raw.length > 0 ? JSON.parse(raw.toString('utf8')) : undefined;
-        return { status: res.status, type, body: parsed, raw, headers: res.headers };
-      };
+      const call = apiCaller(() => server.url);
       const refused = (a: Answer) => [a.status, a.body?.error?.code];
 
       it('serves invoices, tax rates and credit notes with exact amounts; refusals change nothing', async () => {

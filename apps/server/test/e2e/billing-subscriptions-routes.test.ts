@@ -11,6 +11,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createManualClock } from '../../src/platform/clock.js';
 import { newPhone } from '../harness/builders.js';
+import { type Answer, apiCaller } from '../harness/http.js';
 import { startTestServer, type TestServer } from '../harness/server.js';
 import { PG_AVAILABLE } from '../harness/storage.js';
 
@@ -21,12 +22,6 @@ const DEC_1 = Date.parse('2026-12-01T00:00:00Z');
 const NOV_16 = Date.parse('2026-11-16T00:00:00Z');
 // 8 of November's 30 days are left.
 const NOV_23 = Date.parse('2026-11-23T00:00:00Z');
-
-interface Answer {
-  status: number;
-  // biome-ignore lint/suspicious/noExplicitAny: JSON bodies are checked field by field.
-  body: any;
-}
 
 for (const dialect of ['sqlite', 'postgres'] as const)
   (dialect === 'postgres' && !PG_AVAILABLE ? describe.skip : describe)(
@@ -46,19 +41,13 @@ for (const dialect of ['sqlite', 'postgres'] as const)
         await server?.close();
       });
 
-      const call = async (method: string, path: string, token?: string, body?: unknown): Promise<Answer> => {
-        const headers: Record<string, string> = {};
-        if (token) headers.authorization = `Bearer ${token}`;
-        if (body !== undefined) headers['content-type'] = 'application/json';
-        const res = await fetch(`${server.url}${path}`, {
-          method,
-          headers,
-          ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-        });
-        const text = await res.text();
-        return { status: res.status, body: text ? JSON.parse(text) : undefined };
+      const request = apiCaller(() => server.url);
+      // Status and body only: the tests compare whole answers.
+      const call = async (...a: Parameters<typeof request>): Promise<Pick<Answer, 'status' | 'body'>> => {
+        const { status, body } = await request(...a);
+        return { status, body };
       };
-      const refused = (a: Answer) => [a.status, a.body?.error?.code];
+      const refused = (a: Pick<Answer, 'status' | 'body'>) => [a.status, a.body?.error?.code];
 
       const balanceOf = async (ownerType: 'business' | 'person', ownerId: string) => {
         const account = await server.modules.billing.accounts.get(ownerType, ownerId);
