@@ -1,33 +1,20 @@
 /**
  * What billing needs of the parts around it, as small structural interfaces: the ledger,
  * rate cards and pricing models, partners and notices. The real modules satisfy them; tests
- * pass the real ones too.
+ * pass the real ones too. The ledger's ops, balances and account specs are the ledger's own
+ * types (type-only imports); what billing reads back is narrowed to the fields it uses.
  */
 import type { AppError } from '../../errors.js';
 import type { Executor } from '../../platform/db.js';
+import type { Balance, LedgerFlag, LedgerOp, OpenAccountSpec } from '../ledger/index.js';
 
-export type LedgerOp =
-  | {
-      type: 'transfer';
-      key: string;
-      debitAccountId: string;
-      creditAccountId: string;
-      amount: bigint;
-      currency: string;
-      kind: string;
-      ref?: string | null;
-      pending?: { expiresAt: number };
-      /** Usage already delivered is recorded even past the account's limit (it then owes). */
-      allowOverdraft?: boolean;
-    }
-  | { type: 'post'; key: string; pendingId: string; amount?: bigint }
-  | { type: 'void'; key: string; pendingId: string };
+export type { LedgerOp };
 
 export interface LedgerTransferRef {
   id: string;
   key: string;
   amount: bigint;
-  flag: 'single' | 'pending' | 'post' | 'void';
+  flag: LedgerFlag;
 }
 
 export type LedgerResult =
@@ -40,23 +27,10 @@ export interface LedgerAccountRef {
   currency: string;
 }
 
-export interface LedgerBalance {
-  posted: bigint;
-  pendingDebits: bigint;
-  pendingCredits: bigint;
-  available: bigint;
-}
+export type LedgerBalance = Balance;
 
 export interface LedgerPort {
-  openAccount(
-    tx: Executor,
-    spec: {
-      code: string;
-      currency: string;
-      kind: 'business' | 'person' | 'revenue' | 'tax' | 'partner' | 'external';
-      overdraftLimit: bigint | null;
-    },
-  ): Promise<LedgerAccountRef>;
+  openAccount(tx: Executor, spec: OpenAccountSpec): Promise<LedgerAccountRef>;
   setOverdraftLimit(tx: Executor, accountId: string, limit: bigint | null): Promise<void>;
   apply(tx: Executor, ops: LedgerOp[]): Promise<LedgerResult[]>;
   execute(op: LedgerOp): Promise<{ transfer: LedgerTransferRef; replayed: boolean }>;
